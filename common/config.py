@@ -1,0 +1,210 @@
+"""The base experiment config, experiment loading and `--set key=value` overrides.
+
+An experiment is a file `exp/expNNNN.py` defining `class Config(Parent)` that overrides only the
+defaults that differ from its parent; the first line of its docstring reads like the experiment
+log ("exp0012 = exp0007 + input [aaa,bcd]"). The experiment's name comes from its file.
+"""
+import dataclasses
+import difflib
+import importlib
+import json
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.errors import UserError
+
+EXP_DIR = Path(__file__).resolve().parent.parent / "exp"
+
+
+@dataclass
+class Config:
+    """Defaults of every experiment, grouped by concern. `exp0001` is this config unchanged."""
+
+    # data
+    data_dir: str = "input"  # Kaggle layout: train/, test/, train_labels.csv, sample_submission.csv
+    output_dir: str = "outputs"  # runs go to <output_dir>/<exp>/
+    layout: str = "stack6"  # stack6 | on | aaa_bcd | aaabcd | abacad (see common.data.LAYOUTS)
+    image_size: int = 0  # square side the layout image is resized to; 0 keeps the native size
+    interpolation: str = "bicubic"  # bicubic | bilinear | area | nearest
+    median_subtract: bool = False  # subtract each scan's median spectrum (exp0011)
+    nan_policy: str = "warn"  # warn: NaN/Inf -> 0 with one warning | error
+    n_folds: int = 4
+    folds: tuple[int, ...] = ()  # folds to train; empty = all n_folds
+    seed: int = 42
+    num_workers: int = 4
+
+    # model
+    model_name: str = "tf_efficientnet_b0"  # any timm model
+    pretrained: bool = False  # download ImageNet weights through timm (needs internet)
+    pretrained_path: str = ""  # local weights file for the backbone (timm or torchvision state_dict)
+    init_from: str = ""  # start from a trained checkpoint: a .pt file or an experiment name (two-stage recipes)
+    drop_rate: float = 0.0
+    drop_path_rate: float = 0.0
+    stem_stride: int = 2  # 1 keeps full resolution in the first conv (exp0021)
+
+    # optimisation
+    epochs: int = 20
+    batch_size: int = 32  # global batch per optimiser step, split across processes
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup_epochs: float = 1.0
+    grad_accum: int = 1
+    clip_grad: float = 1.0  # max gradient norm; 0 turns clipping off
+    mixed_precision: str = "fp16"  # no | fp16 | bf16; falls back to no on a CPU for fp16
+    loss: str = "bce"  # bce | roc_auc | libauc
+    sampler: str = "balanced"  # balanced: class-balanced WeightedRandomSampler | shuffle
+    head_only_epochs: int = 0  # train only the classifier head for the first N epochs
+    ema: bool = False  # evaluate and save a timm ModelEmaV3 copy
+    ema_decay: float = 0.999
+    swa: bool = False  # stochastic weight averaging (torch.optim.swa_utils)
+    swa_start: float = 0.75  # fraction of epochs after which SWA averages weights
+    swa_lr: float = 1e-4
+
+    # augmentation (probabilities unless stated)
+    flip_freq: float = 0.0  # mirror the frequency axis
+    flip_time: float = 0.0  # reverse time within each scan
+    shift_scale_rotate: float = 0.0
+    motion_blur: float = 0.0
+    distort: float = 0.0  # optical / grid / elastic distortion
+    spec_augment: float = 0.0  # XYMasking (time and frequency masks)
+    noise_aug: float = 0.0  # add chi-square-like noise
+    line_aug: float = 0.0  # draw a drifting line into the ON scans, target -> 1
+    shuffle_cons: float = 0.0  # permute ON scans among themselves and OFF among themselves
+    shuffle_inv: float = 0.0  # swap ON and OFF scans, target -> 0
+    mixup: float = 0.0  # probability of mixup per batch (OR label rule)
+    mixup_alpha: float = 1.0
+    cutmix: float = 0.0  # probability of CutMix per batch (OR label rule)
+    mix_off_frac: float = 0.0  # turn mixup/cutmix off for this last fraction of epochs
+
+    # pseudo labels and evaluation
+    pseudo_labels: str = ""  # submission.csv (or experiment name) whose test predictions become soft labels
+    tta: int = 16  # test-time views: 1, 2, 4, 8 or 16
+    tta_average: str = "prob"  # how views and folds are averaged: prob | logit | rank
+    temperature_scaling: bool = False  # fit a temperature on OOF logits and apply it to the submission
+
+    # logging
+    wandb: bool = True  # offline unless logged in
+    wandb_project: str = "seti"
+
+    # set by load_config, not by experiments
+    exp: str = ""
+    parent: str = ""
+
+    def fold_ids(self) -> list[int]:
+        """The folds this run trains: `folds`, or all `n_folds` when empty."""
+        return list(self.folds) if self.folds else list(range(self.n_folds))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def exp_dir(self) -> Path:
+        return Path(self.output_dir) / self.exp
+
+
+def list_experiments() -> list[str]:
+    return sorted(p.stem for p in EXP_DIR.glob("exp[0-9]*.py"))
+
+
+def experiment_class(name: str) -> type:
+    """The Config class of experiment `name` (a file in exp/)."""
+    if not (EXP_DIR / f"{name}.py").is_file():
+        close = difflib.get_close_matches(name, list_experiments(), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; see {EXP_DIR}"
+        raise UserError(f"no experiment {name!r} (exp/{name}.py does not exist){hint}")
+    return importlib.import_module(f"exp.{name}").Config
+
+
+def parent_name(cls: type) -> str:
+    base = cls.__mro__[1]
+    return "base" if base is Config else base.__module__.rsplit(".", 1)[-1]
+
+
+def _cast(key: str, value: str, kind):
+    origin = typing.get_origin(kind)
+    try:
+        if kind is bool:
+            low = value.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if origin is tuple:
+            return tuple(int(v) for v in value.replace(" ", "").split(",") if v != "")
+        return kind(value)
+    except ValueError:
+        name = "comma-separated ints" if origin is tuple else kind.__name__
+        raise UserError(f"--set {key}={value}: cannot read {value!r} as {name}") from None
+
+
+def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """Apply `key=value` strings, each cast to the key's type; unknown keys list close matches."""
+    hints = typing.get_type_hints(Config)
+    changes = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--set {item!r}: expected key=value")
+        if key not in hints or key in ("exp", "parent"):
+            close = difflib.get_close_matches(key, list(hints), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UserError(f"--set {key}: unknown config key{hint}")
+        changes[key] = _cast(key, value, hints[key])
+    return dataclasses.replace(cfg, **changes)
+
+
+def load_config(name: str, overrides: list[str] = ()) -> Config:
+    """Resolve experiment `name` with `overrides` applied."""
+    cls = experiment_class(name)
+    cfg = cls(exp=name, parent=parent_name(cls))
+    cfg = apply_overrides(cfg, list(overrides))
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    from common.data import LAYOUTS, INTERPOLATIONS
+
+    checks = [
+        ("layout", cfg.layout, LAYOUTS),
+        ("interpolation", cfg.interpolation, INTERPOLATIONS),
+        ("mixed_precision", cfg.mixed_precision, ("no", "fp16", "bf16")),
+        ("loss", cfg.loss, ("bce", "roc_auc", "libauc")),
+        ("sampler", cfg.sampler, ("balanced", "shuffle")),
+        ("tta_average", cfg.tta_average, ("prob", "logit", "rank")),
+        ("nan_policy", cfg.nan_policy, ("warn", "error")),
+        ("tta", cfg.tta, (1, 2, 4, 8, 16)),
+    ]
+    for key, value, allowed in checks:
+        if value not in allowed:
+            raise UserError(f"{key}={value!r} is not one of {', '.join(map(str, allowed))}")
+    bad = [f for f in cfg.fold_ids() if not 0 <= f < cfg.n_folds]
+    if bad:
+        raise UserError(f"folds {bad} out of range for n_folds={cfg.n_folds}")
+
+
+def experiment_summary(name: str) -> str:
+    """First docstring line of an experiment ("exp0012 = exp0007 + input [aaa,bcd]")."""
+    doc = experiment_class(name).__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def config_json(cfg: Config) -> str:
+    return json.dumps(cfg.to_dict(), indent=2)
+
+
+def add_config_args(parser) -> None:
+    """The options main.py and evaluate.py share: --exp, --fold, --set."""
+    parser.add_argument("--exp", default="exp0001", help="experiment name, a file in exp/ (default exp0001)")
+    parser.add_argument("--fold", type=int, action="append", help="run only this fold (repeatable)")
+    parser.add_argument("--set", nargs="+", action="append", default=[], metavar="KEY=VALUE",
+                        help="override config keys, e.g. --set epochs=3 image_size=128")
+
+
+def config_from_args(args) -> Config:
+    """Resolve the config named by parsed `add_config_args` options."""
+    overrides = [v for group in args.set for v in group]
+    if args.fold is not None:
+        overrides.append("folds=" + ",".join(map(str, args.fold)))
+    return load_config(args.exp, overrides)

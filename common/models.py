@@ -1,0 +1,85 @@
+"""Models: a timm backbone with one logit, input channels from the layout, and checkpoint I/O."""
+import os
+from pathlib import Path
+
+import timm
+import torch
+from torch import nn
+
+from common.data import in_channels
+from common.errors import UserError
+
+
+def build_model(cfg) -> nn.Module:
+    """timm model `cfg.model_name` with in_chans from `cfg.layout` and one output logit.
+
+    Weights: `pretrained_path` (a local file, adapted by timm to in_chans and the new head), else
+    `pretrained=True` (timm downloads them), else random init. `stem_stride=1` keeps the full
+    input resolution in the first convolution.
+    """
+    kwargs = dict(num_classes=1, in_chans=in_channels(cfg.layout), drop_rate=cfg.drop_rate)
+    if cfg.drop_path_rate:
+        kwargs["drop_path_rate"] = cfg.drop_path_rate
+    if cfg.pretrained_path:
+        if not Path(cfg.pretrained_path).is_file():
+            raise UserError(f"pretrained_path {cfg.pretrained_path} not found; give a weights file "
+                            f"for {cfg.model_name} (a timm/torchvision state_dict)")
+        kwargs.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(cfg.pretrained_path)))
+    else:
+        kwargs["pretrained"] = cfg.pretrained
+    if cfg.model_name not in timm.list_models() and cfg.model_name.split(".")[0] not in timm.list_models():
+        raise UserError(f"model_name={cfg.model_name!r} is not a timm model; try timm.list_models('*{cfg.model_name[:6]}*')")
+    try:
+        model = timm.create_model(cfg.model_name, **kwargs)
+    except (OSError, RuntimeError, ValueError) as e:
+        if cfg.pretrained and not cfg.pretrained_path:
+            raise UserError(f"could not get pretrained weights for {cfg.model_name} ({type(e).__name__}; "
+                            "offline?): download them and --set pretrained_path=FILE, or --set "
+                            "pretrained=false") from None
+        raise
+    if cfg.stem_stride != 2:
+        set_stem_stride(model, cfg.stem_stride)
+    return model
+
+
+def set_stem_stride(model: nn.Module, stride: int) -> None:
+    """Set the stride of the model's first convolution (timm's `first_conv`)."""
+    conv = model.get_submodule(model.pretrained_cfg["first_conv"])
+    conv.stride = (stride, stride)
+
+
+def head_parameters(model: nn.Module) -> set[int]:
+    """ids of the classifier head's parameters (for head-only warm-up epochs)."""
+    return {id(p) for p in model.get_classifier().parameters()}
+
+
+def save_checkpoint(path, model: nn.Module, cfg, **info) -> None:
+    """Write {model, config, **info} atomically (temp file + rename): never a half-written file."""
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "config": cfg.to_dict(), **info}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, EOFError) as e:
+        raise UserError(f"cannot read checkpoint {path} ({type(e).__name__}); retrain that fold") from None
+
+
+def init_from(model: nn.Module, source: str, output_dir: str) -> str:
+    """Load weights from a checkpoint file or from experiment `source`'s best fold-0 checkpoint
+    (the hold-out fold of a pretraining stage). Returns the file used."""
+    path = Path(source) if source.endswith(".pt") else Path(output_dir) / source / "fold0" / "best.pt"
+    if not path.is_file():
+        hint = "" if source.endswith(".pt") else f" (train it first: python main.py --exp {source} --fold 0)"
+        raise UserError(f"init_from: checkpoint {path} not found{hint}")
+    state = load_checkpoint(path)["model"]
+    own = model.state_dict()
+    mismatch = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    if mismatch or not set(own) & set(state):
+        raise UserError(f"init_from: {path} does not fit {type(model).__name__} (e.g. {mismatch[:2]}); "
+                        "it was trained with another model_name or layout")
+    model.load_state_dict(state, strict=False)
+    return str(path)

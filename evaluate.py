@@ -1,0 +1,128 @@
+"""Predict the test set with every fold's best checkpoint and N test-time views; write submission.csv.
+
+    accelerate launch evaluate.py --exp exp0012 [--fold K] [--set key=value ...] [--tta 16] [--out PATH]
+    python evaluate.py --exp exp0012 --oof      # CV AUC with and without TTA on the validation folds
+
+Views are made on the device from raw cadences (frequency flip, time flip within each scan, ON and
+OFF scans shuffled among themselves), one forward pass per view per batch. How views and folds are
+averaged is the config key `tta_average` (prob | logit | rank).
+"""
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import roc_auc_score
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from common.accel import make_accelerator
+from common.config import add_config_args, config_from_args
+from common.data import cadence_to_image, make_dataset, read_test, read_train, resize_image
+from common.errors import UserError, cli
+from common.metrics import combine, fit_temperature, validate_submission
+from common.models import build_model, load_checkpoint
+from common.tta import apply_view, tta_views
+
+# config keys a checkpoint must share with the config that evaluates it
+MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "stem_stride")
+
+
+def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
+    """Each fold's best checkpoint, checked against cfg, on the device in eval mode."""
+    models = {}
+    for fold in cfg.fold_ids():
+        path = cfg.exp_dir() / f"fold{fold}" / "best.pt"
+        if not path.is_file():
+            raise UserError(f"no checkpoint for fold {fold} of {cfg.exp} ({path}); train it with "
+                            f"`accelerate launch main.py --exp {cfg.exp} --fold {fold}`")
+        ckpt = load_checkpoint(path)
+        diff = [f"{k}={ckpt['config'].get(k)!r} (config: {getattr(cfg, k)!r})" for k in MODEL_KEYS
+                if ckpt["config"].get(k) != getattr(cfg, k)]
+        if diff:
+            raise UserError(f"{path} was trained with other settings: {', '.join(diff)}; evaluate with the "
+                            "same --set options as training")
+        model = build_model(cfg)
+        model.load_state_dict(ckpt["model"])
+        models[fold] = accelerator.prepare_model(model.eval(), evaluation_mode=True)
+    return models
+
+
+@torch.no_grad()
+def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator, desc: str) -> np.ndarray:
+    """Logits of shape (models, views, len(df)): every model on every view of every cadence."""
+    loader = accelerator.prepare_data_loader(
+        DataLoader(make_dataset(cfg, df, train=False, raw=True), batch_size=cfg.batch_size,
+                   num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available()))
+    views = tta_views(n_views)
+    out = []
+    for cadence, _ in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process):
+        batch = []
+        for view in views:
+            image = resize_image(cadence_to_image(apply_view(cadence, view), cfg.layout), cfg.image_size,
+                                 cfg.interpolation)
+            with accelerator.autocast():
+                batch.append(torch.stack([m(image).squeeze(-1).float() for m in models]))
+        logits = torch.stack(batch, dim=1)  # (models, views, B)
+        out.append(accelerator.gather_for_metrics(logits.permute(2, 0, 1).contiguous()).cpu())
+    return torch.cat(out).permute(1, 2, 0).numpy()
+
+
+def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
+    """Re-score each validation fold with its own model; print CV AUC without and with TTA."""
+    df = read_train(cfg.data_dir, cfg.n_folds, cfg.seed)
+    parts = []
+    for fold, model in models.items():
+        valid = df[df.fold == fold]
+        logits = predict_views(cfg, [model], valid, n_views, accelerator, f"oof fold {fold}")[0]
+        parts.append(valid.assign(plain=logits[0], tta=combine(logits, cfg.tta_average)))
+    oof = pd.concat(parts)
+    y = oof["target"].round()
+    accelerator.print(f"{cfg.exp}: CV AUC {roc_auc_score(y, oof['plain']):.4f} without TTA, "
+                      f"{roc_auc_score(y, oof['tta']):.4f} with {n_views}x TTA ({cfg.tta_average} average, "
+                      f"folds {' '.join(map(str, models))}, {len(oof)} cadences)")
+
+
+def temperature(cfg) -> float:
+    """Temperature fitted on the experiment's OOF logits (1 when temperature_scaling is off)."""
+    if not cfg.temperature_scaling:
+        return 1.0
+    oof_csv = cfg.exp_dir() / "oof.csv"
+    if not oof_csv.is_file():
+        raise UserError(f"temperature_scaling needs {oof_csv}; finish training with main.py first")
+    oof = pd.read_csv(oof_csv)
+    return fit_temperature(oof["logit"], oof["target"])
+
+
+@cli
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_args(parser)
+    parser.add_argument("--tta", type=int, choices=(1, 2, 4, 8, 16), help="number of test-time views (default: config tta)")
+    parser.add_argument("--out", help="submission path (default outputs/<exp>/submission.csv)")
+    parser.add_argument("--oof", action="store_true", help="re-score the validation folds with and without TTA")
+    args = parser.parse_args()
+    cfg = config_from_args(args)
+    n_views = args.tta or cfg.tta
+    accelerator = make_accelerator(cfg)
+    models = load_fold_models(cfg, accelerator)
+    if args.oof:
+        score_oof(cfg, models, n_views, accelerator)
+        return
+
+    test = read_test(cfg.data_dir)
+    logits = predict_views(cfg, list(models.values()), test, n_views, accelerator, f"{cfg.exp} test x{n_views}")
+    if accelerator.is_main_process:
+        t = temperature(cfg)
+        sub = pd.DataFrame({"id": test["id"].values, "target": combine(logits / t, cfg.tta_average)})
+        out = Path(args.out or cfg.exp_dir() / "submission.csv")
+        validate_submission(sub, test, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sub.to_csv(out, index=False)
+        print(f"{cfg.exp}: wrote {out} ({len(sub)} rows, {len(models)} folds x {n_views} views, "
+              f"{cfg.tta_average} average{f', temperature {t:.3f}' if t != 1 else ''})")
+
+
+if __name__ == "__main__":
+    main()

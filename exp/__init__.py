@@ -1,0 +1,1 @@
+"""Numbered experiments: each file states only how it differs from its parent."""

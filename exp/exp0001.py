@@ -1,0 +1,9 @@
+"""exp0001 = simple baseline: six scans stacked along time, EfficientNet-B0, BCE."""
+from dataclasses import dataclass
+
+from common.config import Config as Base
+
+
+@dataclass
+class Config(Base):
+    pass

@@ -1,0 +1,300 @@
+"""Train an experiment, fold by fold, and report its CV AUC.
+
+    accelerate launch main.py --exp exp0012 [--fold K] [--set key=value ...] [--resume]
+    python main.py --exp exp0012 --print-config
+
+Per fold: best checkpoint `outputs/<exp>/fold<k>/best.pt`, per-epoch `metrics.csv`, and a resumable
+`state/` (accelerate save_state) after every epoch. At the end: `outputs/<exp>/oof.csv`, the CV AUC
+printed and appended to `outputs/summary.csv`.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from sklearn.metrics import roc_auc_score
+from timm.optim import create_optimizer_v2
+from timm.scheduler import CosineLRScheduler
+from timm.utils import ModelEmaV3
+from torch.optim.swa_utils import SWALR, AveragedModel, update_bn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from common.accel import make_accelerator, process_state
+from common.augment import mix_batch
+from common.config import add_config_args, config_from_args, config_json
+from common.data import make_dataset, read_test, read_train, seed_worker
+from common.errors import UserError, cli
+from common.losses import build_loss
+from common.models import build_model, head_parameters, init_from, load_checkpoint, save_checkpoint
+from common.sampler import DistributedSampler, balanced_weights
+
+# keys that may change between an interrupted run and its --resume
+RUNTIME_KEYS = {"folds", "num_workers", "wandb", "wandb_project"}
+
+
+class TrainState:
+    """Loop counters saved with accelerate's save_state, so --resume continues where it stopped."""
+
+    def __init__(self):
+        self.epoch, self.step, self.best_auc = 0, 0, -1.0
+
+    def state_dict(self):
+        return dict(vars(self))
+
+    def load_state_dict(self, state):
+        vars(self).update(state)
+
+
+def prepare_exp_dir(cfg, resume: bool, overwrite: bool) -> Path:
+    """Create outputs/<exp>/, refusing to mix this run with another one's outputs."""
+    exp_dir = cfg.exp_dir()
+    saved = exp_dir / "config.json"
+    if overwrite and exp_dir.exists():
+        shutil.rmtree(exp_dir)
+    elif saved.is_file():
+        old = json.loads(saved.read_text())
+        changed = sorted(k for k, v in cfg.to_dict().items()
+                         if k not in RUNTIME_KEYS and json.loads(json.dumps(v)) != old.get(k))
+        if not resume:
+            raise UserError(f"{exp_dir}/ already holds a run of {cfg.exp}: add --resume to continue it, "
+                            f"--overwrite to replace it, or --set output_dir=DIR")
+        if changed:
+            raise UserError(f"{exp_dir}/ holds a run with other settings ({', '.join(changed)}); "
+                            "--overwrite to replace it or --set output_dir=DIR to keep both")
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    saved.write_text(config_json(cfg))
+    return exp_dir
+
+
+def pseudo_labelled(cfg) -> pd.DataFrame:
+    """Test cadences with soft targets from another run's submission (exp0019)."""
+    source = Path(cfg.pseudo_labels)
+    if source.suffix != ".csv":
+        source = Path(cfg.output_dir) / cfg.pseudo_labels / "submission.csv"
+    if not source.is_file():
+        raise UserError(f"pseudo_labels: {source} not found; run evaluate.py for that experiment first")
+    preds = pd.read_csv(source, dtype={"id": str}).set_index("id")["target"]
+    test = read_test(cfg.data_dir)
+    return test.assign(target=test["id"].map(preds).fillna(0.0).clip(0, 1), fold=-1)
+
+
+def predict(model, loader, accelerator, desc: str) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and targets of a prepared loader, gathered from all processes in loader order."""
+    model.eval()
+    logits, targets = [], []
+    with torch.no_grad():
+        for x, y in tqdm(loader, desc=desc, leave=False, disable=not accelerator.is_local_main_process):
+            out = model(x).squeeze(-1)
+            out, y = accelerator.gather_for_metrics((out, y))
+            logits.append(out.float().cpu())
+            targets.append(y.cpu())
+    return torch.cat(logits).numpy(), torch.cat(targets).numpy()
+
+
+def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
+    """Train one fold; write its best checkpoint and out-of-fold predictions (id, target, fold, pred, logit)."""
+    accelerator = make_accelerator(cfg, log=True)
+    fold_dir = cfg.exp_dir() / f"fold{fold}"
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    set_seed(cfg.seed + fold)
+    world, main = accelerator.num_processes, accelerator.is_main_process
+    if cfg.batch_size % world:
+        raise UserError(f"batch_size={cfg.batch_size} is not divisible by {world} processes")
+
+    # data
+    train_df, valid_df = df[df.fold != fold], df[df.fold == fold]
+    if cfg.pseudo_labels:
+        train_df = pd.concat([train_df, pseudo_labelled(cfg)])
+    weights = balanced_weights(train_df["target"]) if cfg.sampler == "balanced" else None
+    sampler = DistributedSampler(len(train_df), weights, world, accelerator.process_index, cfg.seed + fold)
+    loader_kw = dict(num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available(),
+                     persistent_workers=cfg.num_workers > 0, worker_init_fn=seed_worker)
+    train_loader = DataLoader(make_dataset(cfg, train_df, train=True), batch_size=cfg.batch_size // world,
+                              sampler=sampler, drop_last=True, **loader_kw)
+    valid_loader = DataLoader(make_dataset(cfg, valid_df, train=False), batch_size=cfg.batch_size // world,
+                              **loader_kw)
+    if len(train_loader) == 0:
+        raise UserError(f"fold {fold}: {len(train_df)} training samples make no batch of {cfg.batch_size}")
+
+    # model, loss, optimiser, schedule
+    model = build_model(cfg)
+    if cfg.init_from:
+        source = init_from(model, cfg.init_from, cfg.output_dir)
+        accelerator.print(f"fold {fold}: initialised from {source}")
+    loss_fn = build_loss(cfg)
+    optimizer = create_optimizer_v2([*model.parameters(), *loss_fn.parameters()], "adamw",
+                                    lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = max(1, len(train_loader) // cfg.grad_accum)
+    scheduler = CosineLRScheduler(optimizer, t_initial=cfg.epochs * steps_per_epoch, lr_min=cfg.lr * 1e-2,
+                                  warmup_t=int(cfg.warmup_epochs * steps_per_epoch),
+                                  warmup_lr_init=cfg.lr * 1e-2, t_in_epochs=False)
+    head = head_parameters(model)
+    model, optimizer, valid_loader = accelerator.prepare(model, optimizer, valid_loader)
+    if any(True for _ in loss_fn.parameters()):
+        loss_fn = accelerator.prepare(loss_fn)
+    ema = ModelEmaV3(accelerator.unwrap_model(model), decay=cfg.ema_decay) if cfg.ema else None
+    swa_epoch = int(cfg.swa_start * cfg.epochs) if cfg.swa else cfg.epochs
+    swa_model = AveragedModel(accelerator.unwrap_model(model)) if cfg.swa else None
+    swa_scheduler = SWALR(optimizer, swa_lr=cfg.swa_lr) if cfg.swa else None
+    state = TrainState()
+    accelerator.register_for_checkpointing(state, *(m for m in (ema, swa_model) if m is not None))
+    state_dir = fold_dir / "state"
+    if resume and state_dir.is_dir():
+        accelerator.load_state(str(state_dir))
+        accelerator.print(f"fold {fold}: resuming after epoch {state.epoch}")
+    scheduler.step_update(state.step)
+    metrics_csv = fold_dir / "metrics.csv"
+    history = None
+    if resume and metrics_csv.is_file():
+        history = pd.read_csv(metrics_csv)
+        history = history[history.epoch < state.epoch]
+    if cfg.wandb:
+        accelerator.init_trackers(cfg.wandb_project, config=cfg.to_dict(),
+                                  init_kwargs={"wandb": {"name": f"{cfg.exp}/fold{fold}", "dir": str(fold_dir)}})
+
+    for epoch in range(state.epoch, cfg.epochs):
+        model.train()
+        sampler.set_epoch(epoch)
+        losses = []
+        bar = tqdm(train_loader, desc=f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}", leave=False,
+                   disable=not accelerator.is_local_main_process)
+        for x, y in bar:
+            x, y = x.to(accelerator.device, non_blocking=True), y.to(accelerator.device, non_blocking=True)
+            x, y = mix_batch(x, y, cfg, epoch)
+            with accelerator.accumulate(model):
+                loss = loss_fn(model(x).squeeze(-1), y)
+                accelerator.backward(loss)
+                if epoch < cfg.head_only_epochs:  # warm-up: only the classifier head learns
+                    for p in accelerator.unwrap_model(model).parameters():
+                        if id(p) not in head:
+                            p.grad = None
+                if accelerator.sync_gradients and cfg.clip_grad:
+                    accelerator.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            if accelerator.sync_gradients:
+                state.step += 1
+                if epoch < swa_epoch:
+                    scheduler.step_update(state.step)
+                if ema is not None:
+                    ema.update(accelerator.unwrap_model(model), step=state.step)
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+
+        if epoch >= swa_epoch:
+            swa_model.update_parameters(accelerator.unwrap_model(model))
+            swa_scheduler.step()
+        eval_model = ema.module if ema is not None else model
+        logits, targets = predict(eval_model, valid_loader, accelerator, "valid")
+        auc = roc_auc_score(targets.round(), logits) if len(np.unique(targets.round())) == 2 else float("nan")
+        train_loss = accelerator.gather(torch.tensor([np.mean(losses)], device=accelerator.device)).mean().item()
+        row = dict(epoch=epoch, train_loss=train_loss, valid_auc=auc,
+                   lr=optimizer.param_groups[0]["lr"])
+        accelerator.log({f"fold{fold}/{k}": v for k, v in row.items()}, step=epoch)
+        accelerator.print(f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}: loss {row['train_loss']:.4f} "
+                          f"valid AUC {auc:.4f}")
+        history = pd.DataFrame([row]) if history is None else pd.concat([history, pd.DataFrame([row])])
+        state.epoch = epoch + 1
+        if main:
+            history.to_csv(metrics_csv, index=False)
+            if auc > state.best_auc and not cfg.swa:
+                state.best_auc = auc
+                save_checkpoint(fold_dir / "best.pt", accelerator.unwrap_model(eval_model), cfg,
+                                fold=fold, epoch=epoch, auc=auc)
+        save_state_atomic(accelerator, state_dir)
+
+    if cfg.swa:  # the fold's model is the weight average, with BatchNorm statistics recomputed
+        update_bn(((x.to(accelerator.device),) for x, _ in train_loader), swa_model)
+        logits, targets = predict(swa_model, valid_loader, accelerator, "valid swa")
+        auc = roc_auc_score(targets.round(), logits)
+        accelerator.print(f"{cfg.exp} fold {fold} SWA: valid AUC {auc:.4f}")
+        if main:
+            save_checkpoint(fold_dir / "best.pt", accelerator.unwrap_model(swa_model).module, cfg,
+                            fold=fold, epoch=cfg.epochs - 1, auc=auc)
+    for tracker in accelerator.trackers:  # not end_training(): that also ends the process group
+        tracker.finish()
+
+    # out-of-fold predictions of the best checkpoint
+    accelerator.wait_for_everyone()
+    accelerator.unwrap_model(model).load_state_dict(load_checkpoint(fold_dir / "best.pt")["model"])
+    logits, _ = predict(model, valid_loader, accelerator, "oof")
+    oof = valid_df[["id", "target"]].assign(fold=fold, pred=1 / (1 + np.exp(-logits)), logit=logits)
+    if main:
+        oof.to_csv(fold_dir / "oof.csv", index=False)  # its presence marks the fold as finished
+    accelerator.wait_for_everyone()
+
+
+def save_state_atomic(accelerator: Accelerator, state_dir: Path) -> None:
+    """save_state into a temporary folder, then swap it in: an interruption never leaves a broken state."""
+    tmp = state_dir.with_name("state.tmp")
+    accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        old = state_dir.with_name("state.old")
+        if state_dir.exists():
+            state_dir.rename(old)
+        tmp.rename(state_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+@cli
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_args(parser)
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run; finished folds are skipped")
+    parser.add_argument("--overwrite", action="store_true", help="delete this experiment's earlier outputs first")
+    args = parser.parse_args()
+    cfg = config_from_args(args)
+    if args.print_config:
+        print(config_json(cfg))
+        return
+
+    start = time.time()
+    state = process_state()
+    df = read_train(cfg.data_dir, cfg.n_folds, cfg.seed)
+    if state.is_main_process:
+        prepare_exp_dir(cfg, args.resume, args.overwrite)
+    state.wait_for_everyone()
+    state.print(f"{cfg.exp}: {len(df)} cadences, folds {cfg.fold_ids()}, {state.num_processes} process(es) "
+                f"on {state.device}")
+    for fold in cfg.fold_ids():
+        if (cfg.exp_dir() / f"fold{fold}" / "oof.csv").is_file():
+            state.print(f"fold {fold}: finished earlier, skipped")
+            continue
+        train_fold(cfg, fold, df, args.resume)
+
+    if state.is_main_process:
+        finished = sorted(cfg.exp_dir().glob("fold*/oof.csv"))
+        oof = pd.concat([pd.read_csv(p, dtype={"id": str}) for p in finished]).sort_values(["fold", "id"])
+        oof.to_csv(cfg.exp_dir() / "oof.csv", index=False)
+        cv = roc_auc_score(oof["target"].round(), oof["pred"])
+        folds = " ".join(map(str, sorted(oof["fold"].unique())))
+        minutes = (time.time() - start) / 60
+        print(f"{cfg.exp}: CV AUC {cv:.4f} over folds {folds} ({len(oof)} cadences, {minutes:.1f} min)")
+        summary = Path(cfg.output_dir) / "summary.csv"
+        row = pd.DataFrame([dict(exp=cfg.exp, folds=folds, cv_auc=round(cv, 5), minutes=round(minutes, 2),
+                                 commit=git_commit())])
+        row.to_csv(summary, mode="a", header=not summary.is_file(), index=False)
+
+
+if __name__ == "__main__":
+    main()
