@@ -140,13 +140,13 @@ def _cast(key: str, value: str, kind):
 
 def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Apply `key=value` strings, each cast to the key's type; unknown keys list close matches."""
-    hints = typing.get_type_hints(Config)
+    hints = {k: v for k, v in typing.get_type_hints(Config).items() if k not in ("exp", "parent")}
     changes = {}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep:
             raise UserError(f"--set {item!r}: expected key=value")
-        if key not in hints or key in ("exp", "parent"):
+        if key not in hints:
             close = difflib.get_close_matches(key, list(hints), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UserError(f"--set {key}: unknown config key{hint}")

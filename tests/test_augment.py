@@ -1,0 +1,211 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from common.augment import (OFF_SCANS, ON_SCANS, _or_labels, add_noise, build_cadence_transform,
+                            build_image_transform, draw_line, flip_freq, flip_time, mix_batch, permute_scans,
+                            swap_on_off)
+from common.config import Config
+
+SHAPE = (6, 16, 32)
+
+
+def cfg_with(**changes) -> Config:
+    return dataclasses.replace(Config(), **changes)
+
+
+def marked() -> torch.Tensor:
+    """Scan s is filled with the value s."""
+    return torch.arange(6.0).view(6, 1, 1).expand(SHAPE).clone()
+
+
+def scan_values(x: torch.Tensor) -> list[float]:
+    return x[:, 0, 0].tolist()
+
+
+def needle() -> torch.Tensor:
+    """Energy in the ON scans only."""
+    x = torch.zeros(SHAPE)
+    x[list(ON_SCANS)] = torch.rand(3, *SHAPE[1:]) + 0.1
+    return x
+
+
+def test_flips_are_exact():
+    x = torch.randn(SHAPE)
+    assert torch.equal(flip_freq(flip_freq(x)), x)
+    assert torch.equal(flip_time(flip_time(x)), x)
+    assert torch.equal(flip_freq(x)[:, :, 0], x[:, :, -1])
+    assert torch.equal(flip_time(x)[:, 0], x[:, -1])  # within each scan, scans stay in place
+    assert torch.equal(flip_time(x)[2, 3], x[2, SHAPE[1] - 4])
+
+
+def test_permute_and_swap_scans():
+    x = marked()
+    assert torch.equal(permute_scans(x, (0, 1, 2), (0, 1, 2)), x)
+    # new ON i = old ON on_order[i]: ON slots get scans (2, 4, 0), OFF slots get (5, 1, 3)
+    assert scan_values(permute_scans(x, (1, 2, 0), (2, 0, 1))) == [2, 5, 4, 1, 0, 3]
+    assert scan_values(swap_on_off(x)) == [1, 0, 3, 2, 5, 4]
+    assert torch.equal(swap_on_off(swap_on_off(x)), x)
+    with pytest.raises(ValueError):
+        permute_scans(x, (0, 0, 1), (0, 1, 2))
+
+
+@pytest.mark.parametrize("op", [flip_freq, flip_time, swap_on_off,
+                                lambda x: permute_scans(x, (2, 0, 1), (1, 0, 2))])
+def test_batched_equals_per_sample(op):
+    xb = torch.randn(3, *SHAPE)
+    out = op(xb)
+    assert all(torch.equal(out[i], op(xb[i])) for i in range(3))
+
+
+@pytest.mark.parametrize("batch", [(), (4,)])
+def test_draw_line_touches_on_scans_only(batch):
+    x = torch.randn(*batch, *SHAPE)
+    out = draw_line(x, generator=torch.Generator().manual_seed(0))
+    diff = (out - x).abs().reshape(-1, *SHAPE)
+    assert diff[:, list(OFF_SCANS)].max() == 0
+    assert (diff[:, list(ON_SCANS)].amax(dim=(-2, -1)) > 0.1).all()  # visible in each ON scan of each cadence
+    again = draw_line(x, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+
+
+def test_draw_line_follows_one_straight_path_across_the_cadence():
+    x = torch.randn(8, 6, 64, 128)
+    line = draw_line(x, generator=torch.Generator().manual_seed(1), drift=(0.5, 1.0), width=(0.5, 0.5)) - x
+    on = line[:, list(ON_SCANS)]  # (8, 3, T, F)
+    peak_height = on.amax(dim=-1)
+    assert (peak_height > 0.5 * peak_height.amax(dim=(1, 2), keepdim=True)).all()  # in band in every row
+    rows = (torch.tensor(ON_SCANS).view(3, 1) * 64 + torch.arange(64)).flatten().float()  # global time
+    for peaks in on.argmax(dim=-1).flatten(1).float():
+        slope, start = np.polyfit(rows.numpy(), peaks.numpy(), 1)
+        assert slope > 0.5 * 127 / (6 * 64) - 0.01
+        assert np.abs(start + slope * rows.numpy() - peaks.numpy()).max() <= 1.0
+
+
+def test_add_noise_keeps_shape_and_is_reproducible():
+    x = torch.randn(2, *SHAPE)
+    out = add_noise(x, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and torch.isfinite(out).all() and not torch.equal(out, x)
+    assert torch.equal(out, add_noise(x, generator=torch.Generator().manual_seed(0)))
+
+
+def test_no_cadence_transform_by_default():
+    assert build_cadence_transform(Config()) is None
+
+
+def test_shuffle_inv_moves_energy_and_zeroes_label():
+    transform = build_cadence_transform(cfg_with(shuffle_inv=1.0))
+    x = needle()
+    out, y = transform(x, 1.0)
+    assert y == 0.0
+    assert out[list(ON_SCANS)].abs().sum() == 0
+    assert out[list(OFF_SCANS)].sum() == x[list(ON_SCANS)].sum()
+    assert transform(x, 0.0)[1] == 0.0
+
+
+def test_shuffle_cons_keeps_label_and_on_off_sets():
+    torch.manual_seed(0)
+    transform = build_cadence_transform(cfg_with(shuffle_cons=1.0))
+    seen = set()
+    for label in (0.0, 1.0) * 10:
+        out, y = transform(marked(), label)
+        values = scan_values(out)
+        assert y == label
+        assert sorted(values[0::2]) == [0, 2, 4] and sorted(values[1::2]) == [1, 3, 5]
+        seen.add(tuple(values))
+    assert len(seen) > 1
+
+
+def test_line_aug_sets_target_and_touches_on_only():
+    torch.manual_seed(0)
+    transform = build_cadence_transform(cfg_with(line_aug=1.0))
+    x = torch.randn(SHAPE)
+    out, y = transform(x, 0.0)
+    assert y == 1.0
+    assert torch.equal(out[list(OFF_SCANS)], x[list(OFF_SCANS)])
+    assert not torch.equal(out[list(ON_SCANS)], x[list(ON_SCANS)])
+
+
+def test_flip_and_noise_transforms():
+    x = torch.randn(SHAPE)
+    assert torch.equal(build_cadence_transform(cfg_with(flip_freq=1.0))(x, 1.0)[0], flip_freq(x))
+    assert torch.equal(build_cadence_transform(cfg_with(flip_time=1.0))(x, 1.0)[0], flip_time(x))
+    out, y = build_cadence_transform(cfg_with(noise_aug=1.0))(x, 1.0)
+    assert y == 1.0 and out.shape == x.shape and not torch.equal(out, x)
+
+
+def test_no_image_transform_by_default():
+    assert build_image_transform(Config()) is None
+
+
+@pytest.mark.parametrize("shape", [(96, 32, 1), (48, 32, 2), (16, 32, 6)])
+def test_image_transform_any_channel_count(shape):
+    transform = build_image_transform(cfg_with(shift_scale_rotate=1.0, motion_blur=1.0, distort=1.0,
+                                               spec_augment=1.0))
+    image = (np.random.default_rng(0).standard_normal(shape) * 30 - 5).astype(np.float32)
+    for _ in range(3):
+        out = transform(image=image)["image"]
+        assert out.shape == shape and out.dtype == np.float32 and np.isfinite(out).all()
+
+
+def test_or_label_rule():
+    y1 = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.5, 0.2])
+    y2 = torch.tensor([0.0, 0.0, 1.0, 1.0, 0.5, 0.6])
+    assert torch.allclose(_or_labels(y1, y2), torch.tensor([0.0, 1.0, 1.0, 1.0, 0.75, 0.68]))
+
+
+def one_hot_batch(n: int = 6, size: int = 16) -> torch.Tensor:
+    """Sample i is constant 1 in channel i and 0 elsewhere, so its mixing partner can be read back."""
+    return torch.eye(n).view(n, n, 1, 1).expand(n, n, size, size).clone()
+
+
+def partners(out: torch.Tensor) -> list[int]:
+    """The partner of each sample: the other channel it holds, or itself."""
+    result = []
+    for i, sample in enumerate(out):
+        others = [c for c in range(len(sample)) if c != i and sample[c].abs().sum() > 0]
+        assert len(others) <= 1
+        result.append(others[0] if others else i)
+    return result
+
+
+@pytest.mark.parametrize("mix", ["mixup", "cutmix"])
+def test_mix_batch_uses_or_rule(mix):
+    torch.manual_seed(3)
+    x, y = one_hot_batch(), torch.tensor([0.0, 1.0, 0.0, 1.0, 0.3, 0.6])
+    out, y_out = mix_batch(x, y, cfg_with(**{mix: 1.0}), epoch=0)
+    partner = torch.tensor(partners(out))
+    assert (partner != torch.arange(6)).any()
+    assert torch.allclose(y_out, y + y[partner] - y * y[partner])
+
+
+def test_mixup_blends_whole_images():
+    torch.manual_seed(0)
+    out, _ = mix_batch(one_hot_batch(), torch.zeros(6), cfg_with(mixup=1.0), epoch=0)
+    assert torch.allclose(out.sum(dim=1), torch.ones(6, 16, 16))  # lam + (1 - lam) everywhere
+
+
+def test_cutmix_pastes_one_box_from_partner():
+    torch.manual_seed(1)
+    out, _ = mix_batch(one_hot_batch(), torch.zeros(6), cfg_with(cutmix=1.0), epoch=0)
+    boxes = [out[i, j] == 1 for i, j in enumerate(partners(out)) if j != i]
+    assert boxes
+    assert torch.equal(out.sum(dim=1), torch.ones(6, 16, 16))  # every pixel from the sample or its partner
+    for box in boxes:
+        assert torch.equal(box, boxes[0])  # one box for the batch
+        rows, cols = box.any(dim=1).nonzero(), box.any(dim=0).nonzero()
+        assert box.sum() == len(rows) * len(cols)  # a filled rectangle
+        assert 0 < box.sum() < 16 * 16
+
+
+def test_mix_batch_identity_when_off():
+    x, y = torch.randn(4, 2, 8, 8), torch.tensor([0.0, 1.0, 0.0, 1.0])
+    on = cfg_with(mixup=1.0, cutmix=1.0, epochs=10, mix_off_frac=0.2)
+    for epoch in (8, 9):
+        out, y_out = mix_batch(x, y, on, epoch)
+        assert torch.equal(out, x) and torch.equal(y_out, y)
+    assert not torch.equal(mix_batch(x, y, on, 7)[0], x)
+    out, y_out = mix_batch(x, y, cfg_with(mixup=0.0, cutmix=0.0), 0)
+    assert torch.equal(out, x) and torch.equal(y_out, y)
