@@ -31,3 +31,40 @@ def kaggle_dir(tmp_path):
 def root():
     """The repository root (scripts run from here)."""
     return ROOT
+
+
+def run(root, *cmd, check=True, **kwargs):
+    """Run a command from the repository root; fail with its output when check and it fails."""
+    import subprocess
+
+    out = subprocess.run([str(c) for c in cmd], cwd=root, capture_output=True, text=True, **kwargs)
+    if check and out.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({out.returncode}):\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory):
+    """A tiny synthetic dataset (48 train, 12 test) with 30% positives."""
+    import sys
+
+    out = tmp_path_factory.mktemp("synth") / "input"
+    run(ROOT, sys.executable, "-m", "common.synth", "--out", out, "--train", 48, "--test", 12, "--old", 0,
+        "--positive-fraction", 0.3, "--seed", 1, "--workers", 2)
+    return out
+
+
+def tiny_settings(data_dir, output_dir, *extra):
+    """--set overrides for a seconds-long run of a tiny model."""
+    return ["--set", f"data_dir={data_dir}", f"output_dir={output_dir}", "model_name=resnet18", "image_size=32",
+            "epochs=2", "batch_size=8", "num_workers=0", "n_folds=2", "wandb=false", *extra]
+
+
+@pytest.fixture(scope="session")
+def trained_run(synth_dir, tmp_path_factory):
+    """exp0001 trained once on the tiny dataset (both folds, one process); returns its output_dir."""
+    import sys
+
+    out = tmp_path_factory.mktemp("runs")
+    run(ROOT, sys.executable, "main.py", "--exp", "exp0001", *tiny_settings(synth_dir, out))
+    return out
