@@ -42,7 +42,7 @@ def fit_temperature(logits, targets, steps: int = 200) -> float:
         return loss
 
     opt.step(closure)
-    return float(log_t.exp())
+    return float(log_t.detach().exp())
 
 
 def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, path) -> None:

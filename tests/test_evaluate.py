@@ -1,0 +1,88 @@
+"""evaluate.py: TTA submission end to end, --oof, and its bad-input messages."""
+import shutil
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from common.errors import UserError
+from common.metrics import combine, fit_temperature, validate_submission
+from conftest import ROOT, run, tiny_settings
+
+PY = sys.executable
+
+
+def test_submission_end_to_end(trained_run, synth_dir, tmp_path):
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--tta", 4, "--out", tmp_path / "sub.csv",
+              *tiny_settings(synth_dir, trained_run))
+    assert "2 folds x 4 views" in out.stdout
+    sub = pd.read_csv(tmp_path / "sub.csv", dtype={"id": str})
+    sample = pd.read_csv(synth_dir / "sample_submission.csv", dtype={"id": str})
+    assert sub["id"].tolist() == sample["id"].tolist() and sub["target"].between(0, 1).all()
+    assert sub["target"].nunique() > 1
+
+
+def test_oof_reports_auc_with_and_without_tta(trained_run, synth_dir):
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--oof", "--tta", 2, *tiny_settings(synth_dir, trained_run))
+    assert "without TTA" in out.stdout and "with 2x TTA" in out.stdout and "48 cadences" in out.stdout
+
+
+def test_missing_fold_checkpoint_names_the_fold_and_command(trained_run, synth_dir, tmp_path):
+    shutil.copytree(trained_run / "exp0001", tmp_path / "exp0001")
+    (tmp_path / "exp0001" / "fold1" / "best.pt").unlink()
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", *tiny_settings(synth_dir, tmp_path), check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "no checkpoint for fold 1 of exp0001" in out.stderr and "main.py --exp exp0001 --fold 1" in out.stderr
+
+
+def test_checkpoint_from_another_config_is_refused(trained_run, synth_dir):
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", *tiny_settings(synth_dir, trained_run, "layout=aaa_bcd"),
+              check=False)
+    assert out.returncode == 2 and "was trained with other settings: layout='stack6' (config: 'aaa_bcd')" in out.stderr
+
+
+def test_test_files_not_matching_sample_submission(trained_run, synth_dir, tmp_path):
+    data = tmp_path / "input"
+    shutil.copytree(synth_dir, data)
+    sample = pd.read_csv(data / "sample_submission.csv")
+    sample.iloc[1:].to_csv(data / "sample_submission.csv", index=False)
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", *tiny_settings(data, trained_run), check=False)
+    assert out.returncode == 2 and "holds 1 files not listed in" in out.stderr
+
+
+@pytest.fixture
+def sample():
+    return pd.DataFrame({"id": ["a", "b", "c"], "target": 0.5})
+
+
+@pytest.mark.parametrize("bad, message", [
+    (pd.DataFrame({"id": ["a", "b"], "target": [0.1, 0.2]}), "1 ids of sample_submission.csv missing"),
+    (pd.DataFrame({"id": ["a", "b", "b"], "target": [0.1, 0.2, 0.2]}), "appear more than once"),
+    (pd.DataFrame({"id": ["b", "a", "c"], "target": [0.1, 0.2, 0.3]}), "not in sample_submission.csv order"),
+    (pd.DataFrame({"id": ["a", "b", "c"], "target": [0.1, np.nan, 0.3]}), "1 targets are not finite"),
+    (pd.DataFrame({"id": ["a", "b", "c"], "target": [0.1, 1.5, 0.3]}), "not finite numbers in \\[0, 1\\]"),
+    (pd.DataFrame({"id": ["a", "b", "c"], "pred": [0.1, 0.2, 0.3]}), "columns must be id,target"),
+])
+def test_validator_rejects_bad_submissions(bad, message, sample):
+    with pytest.raises(UserError, match=message):
+        validate_submission(bad, sample, "sub.csv")
+    validate_submission(sample.assign(target=[0.0, 1.0, 0.3]), sample, "sub.csv")
+
+
+def test_combine_modes():
+    logits = np.array([[0.0, 2.0, -2.0], [0.0, 4.0, -1.0]])  # 2 views x 3 cadences
+    sig = 1 / (1 + np.exp(-logits))
+    assert np.allclose(combine(logits, "prob"), sig.mean(0))
+    assert np.allclose(combine(logits, "logit"), 1 / (1 + np.exp(-logits.mean(0))))
+    assert combine(logits, "rank").tolist() == [0.5, 1.0, 0.0]
+    assert combine(logits[None], "prob").shape == (3,)  # (folds, views, N)
+
+
+def test_fit_temperature_recovers_the_scale_of_miscalibrated_logits():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 20000)  # calibrated logits: labels drawn from sigmoid(z)
+    y = rng.random(20000) < 1 / (1 + np.exp(-z))
+    assert fit_temperature(z, y) == pytest.approx(1.0, abs=0.1)
+    assert fit_temperature(z / 3, y) == pytest.approx(1 / 3, rel=0.1)  # underconfident -> T < 1
+    assert fit_temperature(z * 3, y) == pytest.approx(3.0, rel=0.1)  # overconfident -> T > 1
