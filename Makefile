@@ -1,7 +1,7 @@
-# `make demo`: synthetic data -> train a small experiment on CPU -> 16x TTA submission.csv.
+# `make demo`: synthetic data -> exp001.sh (pretrain on old data, 4-fold fine-tune, 16x TTA submission), CV AUC.
 # `make test`: the test suite. Both create .venv and install requirements.txt on first use.
 PY := .venv/bin/python
-QUICK_DATA ?= input
+DEMO_SET ?= model_name=resnet18 image_size=96 epochs=2 batch_size=32 num_workers=2 wandb=false
 
 .venv/installed: requirements.txt
 	python3 -m venv .venv
@@ -10,8 +10,9 @@ QUICK_DATA ?= input
 	touch $@
 
 demo: .venv/installed
-	@test -f $(QUICK_DATA)/train_labels.csv || $(PY) -m common.synth --out $(QUICK_DATA) --train 800 --test 200 --old 400
-	$(PY) main.py --exp exp0001 --overwrite --set model_name=resnet18 image_size=128 epochs=3 batch_size=32 num_workers=2 wandb=false n_folds=4 folds=0
+	@test -f input/train_labels.csv || $(PY) -m common.synth --out input --train 600 --test 200 --old 300
+	QUICK=1 PYTHON=$(PY) OMP_NUM_THREADS=2 DATA=input OUTPUTS=outputs/demo SET="$(DEMO_SET)" bash exp001.sh
+	$(PY) -m common.report --output-dir outputs/demo/exp001 --out outputs/demo/report
 
 test: .venv/installed
 	$(PY) -m pytest -q tests

@@ -276,11 +276,13 @@ def main():
     state.wait_for_everyone()
     state.print(f"{cfg.exp}: {len(df)} cadences, folds {cfg.fold_ids()}, {state.num_processes} process(es) "
                 f"on {state.device}")
+    trained = []
     for fold in cfg.fold_ids():
         if (cfg.exp_dir() / f"fold{fold}" / "oof.csv").is_file():
             state.print(f"fold {fold}: finished earlier, skipped")
             continue
         train_fold(cfg, fold, df, args.resume)
+        trained.append(fold)
 
     if state.is_main_process:
         finished = sorted(cfg.exp_dir().glob("fold*/oof.csv"))
@@ -290,6 +292,8 @@ def main():
         folds = " ".join(map(str, sorted(oof["fold"].unique())))
         minutes = (time.time() - start) / 60
         print(f"{cfg.exp}: CV AUC {cv:.4f} over folds {folds} ({len(oof)} cadences, {minutes:.1f} min)")
+        if not trained:  # nothing new: the summary already has this run
+            return
         summary = Path(cfg.output_dir) / "summary.csv"
         row = pd.DataFrame([dict(exp=cfg.exp, folds=folds, cv_auc=round(cv, 5), minutes=round(minutes, 2),
                                  commit=git_commit())])

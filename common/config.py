@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import importlib
 import json
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,9 +110,13 @@ def list_experiments() -> list[str]:
 def experiment_class(name: str) -> type:
     """The Config class of experiment `name` (a file in exp/)."""
     if not (EXP_DIR / f"{name}.py").is_file():
-        close = difflib.get_close_matches(name, list_experiments(), n=3, cutoff=0.5)
+        number = re.fullmatch(r"exp0*(\d+)", name)
+        padded = [f"exp{int(number[1]):04d}"] if number else []
+        close = [e for e in padded if e in list_experiments()] or difflib.get_close_matches(
+            name, list_experiments(), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; see {EXP_DIR}"
-        raise UserError(f"no experiment {name!r} (exp/{name}.py does not exist){hint}")
+        recipe = f" ({name}.sh is a recipe: bash {name}.sh)" if (EXP_DIR.parent / f"{name}.sh").is_file() else ""
+        raise UserError(f"no experiment {name!r} (exp/{name}.py does not exist){hint}{recipe}")
     return importlib.import_module(f"exp.{name}").Config
 
 
@@ -186,8 +191,9 @@ def validate(cfg: Config) -> None:
 
 def experiment_summary(name: str) -> str:
     """First docstring line of an experiment ("exp0012 = exp0007 + input [aaa,bcd]")."""
-    doc = experiment_class(name).__doc__ or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    experiment_class(name)
+    doc = (importlib.import_module(f"exp.{name}").__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
 
 
 def config_json(cfg: Config) -> str:

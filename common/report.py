@@ -1,0 +1,144 @@
+"""Report of all runs: a Markdown table and a PNG of their OOF ROC curves and validation AUC per epoch.
+
+    python -m common.report [--output-dir outputs] [--out docs/report]
+
+Writes OUT.md (also printed) and OUT.png. One row per experiment, its latest line in
+<output-dir>/summary.csv; the parent comes from the run's config.json, the change from the first
+docstring line of exp/<exp>.py. The PNG's left panel holds each run's ROC curve over its out-of-fold
+predictions (<exp>/oof.csv), the right one its validation AUC per epoch (<exp>/fold*/metrics.csv):
+thin lines per fold, a thick line for their mean.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from common.config import experiment_summary, list_experiments
+from common.errors import UserError, cli
+
+SUMMARY_COLUMNS = ["exp", "folds", "cv_auc", "minutes"]
+HEADER = {"exp": "exp", "parent": "parent", "change": "change", "cv_auc": "CV AUC", "folds": "folds",
+          "minutes": "minutes"}
+
+
+def run_parent(run_dir: Path) -> str:
+    """The parent recorded in a run's config.json ("" without one)."""
+    config = run_dir / "config.json"
+    return json.loads(config.read_text()).get("parent", "") if config.is_file() else ""
+
+
+def runs_table(output_dir: Path) -> pd.DataFrame:
+    """The latest summary row of each experiment with its parent and change, sorted by experiment."""
+    summary = output_dir / "summary.csv"
+    has_rows = summary.is_file() and summary.stat().st_size > 0
+    runs = pd.read_csv(summary, dtype={"exp": str, "folds": str}) if has_rows else pd.DataFrame()
+    if runs.empty:
+        raise UserError(f"no runs in {output_dir}/ ({summary} is missing or empty): train one first, e.g. "
+                        "`python main.py --exp exp0001`, or point --output-dir at the output_dir of a run")
+    missing = [c for c in SUMMARY_COLUMNS if c not in runs.columns]
+    if missing:
+        raise UserError(f"{summary} has no column {', '.join(missing)}; it must be the file main.py appends to")
+    runs = runs.drop_duplicates("exp", keep="last").sort_values("exp").reset_index(drop=True)
+    runs["parent"] = [run_parent(output_dir / exp) for exp in runs["exp"]]
+    runs["change"] = [experiment_summary(exp) if exp in list_experiments() else "" for exp in runs["exp"]]
+    return runs[list(HEADER)]
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """A Markdown table of runs_table's rows, numbers right-aligned."""
+    numeric = {"cv_auc", "minutes"}
+    lines = ["| " + " | ".join(HEADER.values()) + " |",
+             "|" + "|".join("---:" if key in numeric else "---" for key in HEADER) + "|"]
+    for row in table.itertuples(index=False):
+        cells = [row.exp, row.parent, row.change, f"{row.cv_auc:.4f}", row.folds, f"{row.minutes:.1f}"]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_roc(ax, run_dir: Path, label: str, color) -> None:
+    """ROC curve of a run's out-of-fold predictions, labelled with its AUC (nothing without oof.csv)."""
+    oof_csv = run_dir / "oof.csv"
+    if not oof_csv.is_file():
+        return
+    oof = pd.read_csv(oof_csv)
+    y = oof["target"].round()
+    if y.nunique() < 2:
+        return
+    fpr, tpr, _ = roc_curve(y, oof["pred"])
+    ax.plot(fpr, tpr, color=color, lw=1.5, label=f"{label} ({roc_auc_score(y, oof['pred']):.4f})")
+
+
+def plot_training(ax, run_dir: Path, label: str, color) -> None:
+    """Validation AUC per epoch of each fold (thin) and their mean (thick)."""
+    folds = [pd.read_csv(p) for p in sorted(run_dir.glob("fold*/metrics.csv"))]
+    folds = [m for m in folds if not m.empty]
+    if not folds:
+        return
+    for metrics in folds:
+        ax.plot(metrics["epoch"] + 1, metrics["valid_auc"], color=color, lw=0.7, marker=".", ms=3, alpha=0.35)
+    mean = pd.concat(folds).groupby("epoch")["valid_auc"].mean()
+    ax.plot(mean.index + 1, mean.values, color=color, lw=2, marker="o", ms=3, label=label)
+
+
+def save_report_png(table: pd.DataFrame, output_dir: Path, png: Path) -> Path:
+    """Two panels: OOF ROC curves and validation AUC per epoch, one colour per run."""
+    fig = Figure(figsize=(13, 5.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    roc_ax, train_ax = fig.subplots(1, 2)
+    colors = matplotlib.colormaps["tab10" if len(table) <= 10 else "tab20"].colors
+    for i, exp in enumerate(table["exp"]):
+        color = colors[i % len(colors)]
+        plot_roc(roc_ax, output_dir / exp, exp, color)
+        plot_training(train_ax, output_dir / exp, exp, color)
+    roc_ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    roc_ax.set(title="out-of-fold ROC (CV AUC)", xlabel="false positive rate", ylabel="true positive rate",
+               xlim=(0, 1), ylim=(0, 1.01))
+    train_ax.set(title="validation AUC per epoch (thin: folds, thick: mean)", xlabel="epoch",
+                 ylabel="valid AUC")
+    train_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    train_ax.grid(alpha=0.3)
+    for ax in (roc_ax, train_ax):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small", loc="lower right")
+    fig.suptitle(f"runs in {output_dir}")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110)
+    return png
+
+
+def write_report(output_dir, out) -> tuple[Path, Path, str]:
+    """Write OUT.md and OUT.png for the runs in output_dir; returns both paths and the Markdown."""
+    output_dir, out = Path(output_dir), Path(out)
+    if out.suffix in (".md", ".png"):
+        out = out.with_suffix("")
+    table = runs_table(output_dir)
+    md_path, png_path = out.parent / f"{out.name}.md", out.parent / f"{out.name}.png"
+    markdown = f"# Runs in {output_dir}\n\n{to_markdown(table)}\n![ROC and training curves]({png_path.name})\n"
+    try:
+        save_report_png(table, output_dir, png_path)
+        md_path.write_text(markdown)
+    except OSError as e:
+        raise UserError(f"cannot write the report to {out}.*: {e.strerror or e}; choose another --out") from None
+    return md_path, png_path, markdown
+
+
+@cli
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m common.report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--output-dir", default="outputs", help="where main.py wrote the runs (default outputs)")
+    p.add_argument("--out", default="docs/report", help="report path without suffix (default docs/report)")
+    args = p.parse_args(argv)
+    md_path, png_path, markdown = write_report(args.output_dir, args.out)
+    print(markdown)
+    print(f"wrote {md_path} and {png_path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# exp001: [aaa,bcd] (exp0012) in two stages, then a 16x TTA submission.
+#   1. pretrain on the old (pre-relaunch) data in $DATA/old, one hold-out split (fold 0 of 5)
+#   2. fine-tune 4 folds on the new data from stage 1's best checkpoint
+#   3. predict the test set with the 4 folds x 16 test-time views
+# Re-running continues where it stopped (--resume skips finished folds).
+#   bash exp001.sh
+#   LAUNCH="accelerate launch --multi_gpu --num_processes 2" bash exp001.sh
+#   SET="model_name=tf_efficientnet_b3 batch_size=16" bash exp001.sh
+#   QUICK=1 bash exp001.sh      # synthetic data, tiny budget: a few minutes on a CPU
+# Environment: see common/recipe.sh (LAUNCH, DATA, OUTPUTS, SET, QUICK).
+set -euo pipefail
+cd "$(dirname "$0")"
+source common/recipe.sh
+
+PRETRAIN=$OUTPUTS/exp001_pretrain
+FINETUNE=$OUTPUTS/exp001
+STAGE2=(data_dir="$DATA" init_from="$PRETRAIN/exp0012/fold0/best.pt" output_dir="$FINETUNE" "${OVERRIDES[@]}")
+
+$LAUNCH main.py --exp exp0012 --resume \
+    --set data_dir="$DATA/old" n_folds=5 folds=0 output_dir="$PRETRAIN" "${OVERRIDES[@]}"
+$LAUNCH main.py --exp exp0012 --resume --set "${STAGE2[@]}"
+$LAUNCH evaluate.py --exp exp0012 --tta 16 --out "$FINETUNE/submission.csv" --set "${STAGE2[@]}"
+echo "exp001: submission written to $FINETUNE/submission.csv"

@@ -1,0 +1,78 @@
+"""The exp*.sh recipes: every stage's settings resolve, and QUICK=1 exp001.sh runs end to end."""
+import os
+import shlex
+import sys
+
+import pandas as pd
+import pytest
+
+from common.config import load_config
+from conftest import ROOT, run
+
+RECIPES = sorted(p.name for p in ROOT.glob("exp[0-9]*.sh"))
+
+
+def recipe_env(tmp_path, **extra) -> dict:
+    """The environment of a recipe run with data and outputs in tmp_path; QUICK only through extra."""
+    env = {k: v for k, v in os.environ.items() if k not in ("QUICK", "LAUNCH", "SET")}
+    return {**env, "DATA": str(tmp_path / "input"), "OUTPUTS": str(tmp_path / "outputs"),
+            "PYTHON": sys.executable, **extra}
+
+
+def stages(recipe, tmp_path, **extra) -> list[list[str]]:
+    """The recipe's main.py/evaluate.py command lines, printed instead of run (LAUNCH=echo)."""
+    out = run(ROOT, "bash", recipe, env=recipe_env(tmp_path, LAUNCH="echo", **extra))
+    return [shlex.split(line) for line in out.stdout.splitlines() if line.startswith(("main.py", "evaluate.py"))]
+
+
+def option(args, name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def set_values(args) -> list[str]:
+    """The --set values (each recipe passes them last)."""
+    return args[args.index("--set") + 1:]
+
+
+def settings(args) -> dict[str, str]:
+    return dict(v.split("=", 1) for v in set_values(args))
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_every_stage_resolves(recipe, tmp_path):
+    """Each training stage's --set values are valid config keys, and evaluate.py gets the settings of the
+    training stage before it (the checkpoint checks need the same model keys)."""
+    commands = stages(recipe, tmp_path, SET="epochs=3")
+    assert [c[0] for c in commands][-2:] == ["main.py", "evaluate.py"]
+    for args in commands:
+        assert set_values(args)[-1] == "epochs=3"  # SET comes last, so it wins
+        if args[0] == "main.py":
+            load_config(option(args, "--exp"), set_values(args))  # what main.py resolves
+            trained = args
+        else:
+            assert option(args, "--exp") == option(trained, "--exp")
+            assert set_values(args) == set_values(trained)
+            assert option(args, "--tta") == "16"
+
+
+def test_exp001_pretrains_on_old_data_then_fine_tunes_from_its_checkpoint(tmp_path):
+    pretrain, finetune, _ = stages("exp001.sh", tmp_path)
+    old, new = settings(pretrain), settings(finetune)
+    assert (old["data_dir"], old["n_folds"], old["folds"]) == (str(tmp_path / "input" / "old"), "5", "0")
+    assert new["data_dir"] == str(tmp_path / "input") and "folds" not in new
+    assert new["init_from"] == f"{old['output_dir']}/exp0012/fold0/best.pt"
+    assert new["output_dir"] != old["output_dir"]
+    assert "--resume" in pretrain and "--resume" in finetune
+
+
+def test_quick_exp001_writes_a_valid_submission(tmp_path):
+    out = run(ROOT, "bash", "exp001.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
+    submission = tmp_path / "outputs" / "exp001" / "submission.csv"
+    assert str(submission) in out.stdout
+    sub = pd.read_csv(submission, dtype={"id": str})
+    sample = pd.read_csv(tmp_path / "input" / "sample_submission.csv", dtype={"id": str})
+    assert sub["id"].tolist() == sample["id"].tolist()
+    assert sub["target"].between(0, 1).all()
+    assert (tmp_path / "outputs" / "exp001_pretrain" / "exp0012" / "fold0" / "best.pt").is_file()
+    oof = pd.read_csv(tmp_path / "outputs" / "exp001" / "exp0012" / "oof.csv")
+    assert sorted(oof["fold"].unique()) == [0, 1, 2, 3]
