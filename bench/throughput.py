@@ -1,0 +1,218 @@
+"""Throughput: can the data path keep the model busy? Each figure is timed after `--warmup` untimed steps.
+
+    python -m bench.throughput [--model tf_efficientnet_b0] [--image-size 512] [--batch-size 32]
+        [--layout LAYOUT] [--mixed-precision fp16] [--num-workers 4] [--steps 50] [--warmup 5]
+        [--exp exp0001] [--data-dir DIR] [--write] [--doc docs/BENCHMARKS.md]
+
+training   images/s of main.py's loop (DataLoader over .npy files with the experiment's augmentations,
+           then mix_batch, forward, backward, clipping, optimizer step) against the same step on one
+           ready-made batch on the device: the ceiling. Their ratio is the figure that matters.
+inference  cadences/s of evaluate.predict_views with 16 views against the 16 forward passes alone;
+           timed as the difference of two runs of different length, so loader start-up cancels.
+data       samples/s per worker of the training loader and of the raw-cadence (TTA) loader, no model.
+synth      cadences/s of `python -m common.synth` (it also makes the data when --data-dir is not given).
+"""
+import argparse
+import itertools
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from timm.optim import create_optimizer_v2
+from torch.utils.data import DataLoader, RandomSampler
+
+from bench import report
+from common import synth
+from common.accel import make_accelerator
+from common.augment import mix_batch
+from common.config import load_config
+from common.data import make_dataset, read_train, seed_worker
+from common.errors import cli
+from common.losses import build_loss
+from common.models import build_model
+from evaluate import predict_views
+
+N_VIEWS = 16
+DOC_HEADER = ["date", "machine", "torch", "command", "precision", "train img/s", "train ceiling img/s",
+              "train ratio", "TTA cadences/s", "TTA ceiling cadences/s", "TTA ratio",
+              "train loader samples/s/worker", "raw loader samples/s/worker", "synth cadences/s"]
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def rate(batches, step, warmup: int, steps: int, batch_size: int, device) -> float:
+    """Samples/s of `step(batch)` over `steps` batches, after `warmup` untimed ones."""
+    batches = iter(batches)
+    for _ in range(warmup):
+        step(next(batches))
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(next(batches))
+    sync(device)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def synth_rate(out: Path, count: int, workers: int) -> float:
+    """Cadences/s of the generator writing `count` train cadences to `out` (after a 2-cadence warm-up)."""
+    rest = ["--test", "0", "--old", "0", "--workers", str(workers)]
+    synth.main(["--out", str(out.with_name("warmup")), "--train", "2", *rest])
+    start = time.perf_counter()
+    synth.main(["--out", str(out), "--train", str(count), *rest])
+    return count / (time.perf_counter() - start)
+
+
+def image_shape(cfg, df) -> tuple[int, ...]:
+    """(C, H, W) of the model input: the layout image of a cadence at the configured size."""
+    return tuple(make_dataset(cfg, df.iloc[:1], train=False)[0][0].shape)
+
+
+def train_loader(cfg, df, n_batches: int) -> DataLoader:
+    """main.py's training loader, drawing n_batches batches with replacement from df."""
+    sampler = RandomSampler(range(len(df)), replacement=True, num_samples=n_batches * cfg.batch_size)
+    return DataLoader(make_dataset(cfg, df, train=True), batch_size=cfg.batch_size, sampler=sampler,
+                      num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available(), drop_last=True,
+                      worker_init_fn=seed_worker)
+
+
+def bench_training(cfg, df, accelerator, warmup: int, steps: int) -> tuple[float, float]:
+    """Images/s of the full training pipeline and of the step alone (the ceiling)."""
+    device = accelerator.device
+    model = build_model(cfg)
+    loss_fn = build_loss(cfg).to(device)
+    optimizer = create_optimizer_v2([*model.parameters(), *loss_fn.parameters()], "adamw", lr=cfg.lr,
+                                    weight_decay=cfg.weight_decay)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    model.train()
+
+    def step(batch):
+        x, y = (t.to(device, non_blocking=True) for t in batch)
+        x, y = mix_batch(x, y, cfg, 0)
+        loss = loss_fn(model(x).squeeze(-1), y)
+        accelerator.backward(loss)
+        if cfg.clip_grad:
+            accelerator.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss.item()  # main.py reads every loss
+
+    full = rate(train_loader(cfg, df, warmup + steps), step, warmup, steps, cfg.batch_size, device)
+    ready = (torch.randn(cfg.batch_size, *image_shape(cfg, df), device=device),
+             torch.randint(0, 2, (cfg.batch_size,), device=device).float())
+    ceiling = rate(itertools.repeat(ready), step, warmup, steps, cfg.batch_size, device)
+    return full, ceiling
+
+
+def bench_inference(cfg, df, accelerator, warmup: int, steps: int) -> tuple[float, float]:
+    """Cadences/s of predict_views with 16 views and of its 16 forward passes alone (the ceiling)."""
+    device, size = accelerator.device, cfg.batch_size
+    model = accelerator.prepare_model(build_model(cfg).eval(), evaluation_mode=True)
+    rows = np.arange((warmup + steps) * size) % len(df)
+
+    def run(n_batches: int) -> float:
+        start = time.perf_counter()
+        predict_views(cfg, [model], df.iloc[rows[:n_batches * size]], N_VIEWS, accelerator, "TTA")
+        return time.perf_counter() - start
+
+    run(warmup)
+    full = steps * size / (run(warmup + steps) - run(warmup))
+    x = torch.randn(size, *image_shape(cfg, df), device=device)
+
+    @torch.no_grad()
+    def forward(_):
+        with accelerator.autocast():
+            torch.stack([model(x).squeeze(-1).float() for _ in range(N_VIEWS)]).cpu()
+
+    ceiling = rate(itertools.repeat(None), forward, warmup, steps, size, device)
+    return full, ceiling
+
+
+def bench_loaders(cfg, df, warmup: int, steps: int) -> tuple[float, float]:
+    """Samples/s per worker of the training loader and of the raw-cadence loader, without a model."""
+    workers, cpu = max(1, cfg.num_workers), torch.device("cpu")
+    n = warmup + steps
+    train = rate(train_loader(cfg, df, n), lambda b: None, warmup, steps, cfg.batch_size, cpu)
+    rows = np.arange(n * cfg.batch_size) % len(df)
+    raw = DataLoader(make_dataset(cfg, df.iloc[rows], train=False, raw=True), batch_size=cfg.batch_size,
+                     num_workers=cfg.num_workers)
+    raw_rate = rate(raw, lambda b: None, warmup, steps, cfg.batch_size, cpu)
+    return train / workers, raw_rate / workers
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--exp", default="exp0001", help="experiment whose augmentations are used (default exp0001)")
+    p.add_argument("--model", default="tf_efficientnet_b0", help="timm model (default tf_efficientnet_b0)")
+    p.add_argument("--image-size", type=int, default=512, help="input side in pixels (default 512; 128 on a CPU)")
+    p.add_argument("--batch-size", type=int, help="default: the experiment's")
+    p.add_argument("--layout", help="default: the experiment's")
+    p.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), help="default: the experiment's")
+    p.add_argument("--num-workers", type=int, help="DataLoader workers (default: the experiment's)")
+    p.add_argument("--steps", type=int, default=50, help="timed batches per figure (default 50)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed batches before each figure (default 5)")
+    p.add_argument("--data-dir", help="a dataset in the Kaggle layout (default: a synthetic one in a temp dir)")
+    p.add_argument("--synth-count", type=int, default=64, help="cadences generated for the synth figure (default 64)")
+    p.add_argument("--write", action="store_true", help="append a row to --doc")
+    p.add_argument("--doc", default=str(report.DOC), help="Markdown file for --write (default docs/BENCHMARKS.md)")
+    args = p.parse_args(argv)
+    if args.steps < 1 or args.warmup < 1 or args.synth_count < 20:
+        p.error("--steps and --warmup must be >= 1 and --synth-count >= 20 (two needles at least)")
+    return args
+
+
+def config(args, data_dir):
+    """The experiment's config with the command-line flags; random weights (no download), no wandb."""
+    flags = dict(model_name=args.model, image_size=args.image_size, batch_size=args.batch_size, layout=args.layout,
+                 mixed_precision=args.mixed_precision, num_workers=args.num_workers)
+    overrides = [f"{k}={v}" for k, v in flags.items() if v is not None]
+    return load_config(args.exp, [*overrides, f"data_dir={data_dir}", "wandb=false", "pretrained=false"])
+
+
+@cli
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench_throughput_") as tmp:
+        synth_dir = Path(tmp) / "data"
+        cfg = config(args, args.data_dir or synth_dir)
+        synth_per_s = synth_rate(synth_dir, args.synth_count, max(1, cfg.num_workers))
+        df = read_train(cfg.data_dir, 2, cfg.seed)
+        accelerator = make_accelerator(cfg)
+        train, train_ceiling = bench_training(cfg, df, accelerator, args.warmup, args.steps)
+        tta, tta_ceiling = bench_inference(cfg, df, accelerator, args.warmup, args.steps)
+        loader, raw_loader = bench_loaders(cfg, df, args.warmup, args.steps)
+
+    precision = accelerator.mixed_precision
+    train_s, ceiling_s, train_ratio = f"{train:.1f}", f"{train_ceiling:.1f}", f"{train / train_ceiling:.0%}"
+    tta_s, tta_ceiling_s, tta_ratio = f"{tta:.2f}", f"{tta_ceiling:.2f}", f"{tta / tta_ceiling:.0%}"
+    loader_s, raw_s, synth_s = f"{loader:.1f}", f"{raw_loader:.1f}", f"{synth_per_s:.1f}"
+    print(f"\n{args.model} at {cfg.image_size} px, layout {cfg.layout}, batch {cfg.batch_size}, mixed precision "
+          f"{precision}, {cfg.num_workers} workers, {args.steps} timed steps on {report.machine()}\n")
+    print(report.markdown_table(["", "full pipeline", "model only (ceiling)", "pipeline / ceiling"], [
+        ["training, images/s", train_s, ceiling_s, train_ratio],
+        [f"inference {N_VIEWS}x TTA, cadences/s", tta_s, tta_ceiling_s, tta_ratio],
+    ]))
+    print()
+    print(report.markdown_table(["data path", "figure"], [
+        ["training loader, samples/s per worker", loader_s],
+        ["workers needed to feed the training ceiling", math.ceil(train_ceiling / loader)],
+        ["raw-cadence (TTA) loader, samples/s per worker", raw_s],
+        [f"synthetic generation, cadences/s ({max(1, cfg.num_workers)} processes)", synth_s],
+    ]))
+    if args.write:
+        row = [report.today(), report.machine(), torch.__version__, f"`{report.command('bench.throughput', argv)}`",
+               precision, train_s, ceiling_s, train_ratio, tta_s, tta_ceiling_s, tta_ratio, loader_s, raw_s, synth_s]
+        report.append_row(args.doc, "throughput", DOC_HEADER, row)
+        print(f"\nappended a row to {args.doc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""bench/: both benchmarks run on tiny inputs and write their tables into a given doc, keeping old text."""
+import pytest
+import torch
+
+from bench import report, sensitivity, throughput
+from common import synth
+from common.config import load_config
+from common.models import build_model, save_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a machine shared with other jobs, two threads can make tiny models 10x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_report_appends_rows_and_replaces_blocks(tmp_path):
+    doc = tmp_path / "B.md"
+    doc.write_text("# Benchmarks\n\nhand-written intro\n")
+    report.append_row(doc, "t", ["a", "b"], [1, 2])
+    report.append_row(doc, "t", ["a", "b"], [3, 4])
+    report.replace_block(doc, "s", "first")
+    report.replace_block(doc, "s", "second")
+    text = doc.read_text()
+    assert "hand-written intro" in text
+    assert text.count("| a | b |") == 1 and "| 1 | 2 |\n| 3 | 4 |\n<!-- t rows -->" in text
+    assert "second" in text and "first" not in text
+
+
+def test_throughput_runs_and_appends_a_row(tmp_path, capsys):
+    doc = tmp_path / "B.md"
+    throughput.main(["--model", "resnet18", "--image-size", "32", "--batch-size", "2", "--num-workers", "0",
+                     "--steps", "1", "--warmup", "1", "--synth-count", "20", "--write", "--doc", str(doc)])
+    out = capsys.readouterr().out
+    assert "| training, images/s |" in out and "synthetic generation" in out
+    rows = [ln for ln in doc.read_text().splitlines() if ln.startswith("| 20")]
+    assert len(rows) == 1 and "resnet18" in rows[0]
+
+
+@pytest.fixture
+def trained(tmp_path):
+    """A tiny synthetic test split and an untrained resnet18 checkpoint standing in for fold 0."""
+    data = tmp_path / "data"
+    synth.main(["--out", str(data), "--train", "0", "--test", "12", "--old", "0", "--positive-fraction", "0.5",
+                "--workers", "1"])
+    overrides = ["model_name=resnet18", "image_size=32", "batch_size=4", "num_workers=0", "folds=0",
+                 f"output_dir={tmp_path / 'out'}", f"data_dir={data}"]
+    cfg = load_config("exp0001", overrides)
+    (cfg.exp_dir() / "fold0").mkdir(parents=True)
+    save_checkpoint(cfg.exp_dir() / "fold0" / "best.pt", build_model(cfg), cfg)
+    return overrides
+
+
+def test_sensitivity_runs_and_writes_its_section(tmp_path, trained, capsys):
+    doc, png = tmp_path / "B.md", tmp_path / "s.png"
+    sensitivity.main(["--exp", "exp0001", "--set", *trained, "--tta", "2", "--max-drift", "4", "--write",
+                      "--doc", str(doc), "--png", str(png)])
+    out = capsys.readouterr().out
+    assert "false-alarm rate the network detects half of the needles" in out
+    text = doc.read_text()
+    assert "<!-- sensitivity start -->" in text and "| kind | n |" in text and "](s.png)" in text
+    assert png.stat().st_size > 0
