@@ -34,6 +34,7 @@ from common.config import add_config_args, config_from_args, config_json
 from common.data import make_dataset, read_test, read_train, seed_worker
 from common.errors import UserError, cli
 from common.losses import build_loss
+from common.metrics import sigmoid
 from common.models import build_model, head_parameters, init_from, load_checkpoint, save_checkpoint
 from common.sampler import DistributedSampler, balanced_weights
 
@@ -227,7 +228,7 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     accelerator.wait_for_everyone()
     accelerator.unwrap_model(model).load_state_dict(load_checkpoint(fold_dir / "best.pt")["model"])
     logits, _ = predict(model, valid_loader, accelerator, "oof")
-    oof = valid_df[["id", "target"]].assign(fold=fold, pred=1 / (1 + np.exp(-logits)), logit=logits)
+    oof = valid_df[["id", "target"]].assign(fold=fold, pred=sigmoid(logits), logit=logits)
     if main:
         oof.to_csv(fold_dir / "oof.csv", index=False)  # its presence marks the fold as finished
     accelerator.wait_for_everyone()
