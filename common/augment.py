@@ -6,8 +6,7 @@ OFF scans at 1, 3, 5. A needle (target 1) is a drifting narrowband line in the O
 import albumentations as A
 import torch
 
-ON_SCANS = (0, 2, 4)
-OFF_SCANS = (1, 3, 5)
+from common.cadence import OFF_SCANS, ON_SCANS
 
 
 def flip_freq(x: torch.Tensor) -> torch.Tensor:

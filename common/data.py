@@ -15,10 +15,8 @@ import torch.nn.functional as F
 from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import Dataset
 
+from common.cadence import CADENCE_SHAPE
 from common.errors import UserError
-
-CADENCE_SHAPE = (6, 273, 256)
-ON, OFF = (0, 2, 4), (1, 3, 5)
 
 # layout -> channels, each a list of scans stacked along time (top to bottom)
 LAYOUTS = {

@@ -39,10 +39,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from common.cadence import N_FREQ, N_SCANS, N_TIME, OFF_SCANS, ON_SCANS
 from common.errors import UserError, cli
 
-N_SCANS, N_TIME, N_FREQ = 6, 273, 256
-ON_SCANS, OFF_SCANS = (0, 2, 4), (1, 3, 5)
 SPLITS = {"train": 0, "test": 1, "old": 2}  # split -> its code in the seed's spawn key
 SPLIT_DIRS = {"train": "train", "test": "test", "old": "old/train"}
 KINDS = ("needle", "noise", "rfi", "off_only")

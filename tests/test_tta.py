@@ -3,7 +3,8 @@ import itertools
 import pytest
 import torch
 
-from common.augment import OFF_SCANS, ON_SCANS, flip_freq
+from common.augment import flip_freq
+from common.cadence import OFF_SCANS, ON_SCANS
 from common.tta import VIEWS, apply_view, tta_views
 
 
