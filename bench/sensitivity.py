@@ -37,7 +37,8 @@ from torch.utils.data import DataLoader
 from bench import report
 from common.accel import make_accelerator
 from common.config import add_config_args, config_from_args
-from common.data import OFF, ON, CadenceDataset, read_test
+from common.cadence import OFF_SCANS, ON_SCANS
+from common.data import CadenceDataset, read_test
 from common.errors import UserError, cli
 from common.metrics import combine
 from evaluate import load_fold_models, predict_views
@@ -74,7 +75,7 @@ def classical_scores(paths, max_drift: int, batch_size: int, workers: int) -> np
     scores = []
     for cadence, _ in loader:
         peaks = scan_peaks(cadence, max_drift)
-        scores.append(peaks[:, list(ON)].mean(1) - peaks[:, list(OFF)].amax(1))
+        scores.append(peaks[:, list(ON_SCANS)].mean(1) - peaks[:, list(OFF_SCANS)].amax(1))
     return torch.cat(scores).numpy()
 
 
