@@ -10,8 +10,8 @@ DEMO_SET ?= model_name=resnet18 image_size=96 epochs=2 batch_size=32 num_workers
 	touch $@
 
 demo: .venv/installed
-	@test -f input/train_labels.csv || $(PY) -m common.synth --out input --train 600 --test 200 --old 300
-	QUICK=1 PYTHON=$(PY) OMP_NUM_THREADS=2 DATA=input OUTPUTS=outputs/demo SET="$(DEMO_SET)" bash exp001.sh
+	@test -f input/seti/train_labels.csv || $(PY) -m common.seti.synth --out input/seti --train 600 --test 200 --old 300
+	QUICK=1 PYTHON=$(PY) OMP_NUM_THREADS=2 DATA=input/seti OUTPUTS=outputs/demo SET="$(DEMO_SET)" bash exp001.sh
 	$(PY) -m common.report --output-dir outputs/demo/exp001 --out outputs/demo/report
 
 test: .venv/installed

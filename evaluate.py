@@ -3,11 +3,12 @@
     accelerate launch evaluate.py --exp exp0012 [--fold K] [--set key=value ...] [--tta 16] [--out PATH]
     python evaluate.py --exp exp0012 --oof      # CV AUC with and without TTA on the validation folds
 
-Views are made on the device from raw cadences (frequency flip, time flip within each scan, ON and
-OFF scans shuffled among themselves), one forward pass per view per batch. How views and folds are
-averaged is the config key `tta_average` (prob | logit | rank).
+Views are the competition's label-preserving test-time views, made on the device from the samples, one
+forward pass per view per batch. How views and folds are averaged is the config key `tta_average`
+(prob | logit | rank).
 """
 import argparse
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +19,16 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from common.accel import make_accelerator
+from common.competition import competition
 from common.config import add_config_args, config_from_args
-from common.data import cadence_to_image, make_dataset, read_test, read_train, resize_image
 from common.errors import UserError, cli
 from common.metrics import combine, fit_temperature, validate_submission
 from common.models import build_model, load_checkpoint
-from common.tta import apply_view, tta_views
-
-# config keys a checkpoint must share with the config that evaluates it
-MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "stem_stride")
 
 
 def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
     """Each fold's best checkpoint, checked against cfg, on the device in eval mode."""
+    comp = competition(cfg)
     models = {}
     for fold in cfg.fold_ids():
         path = cfg.exp_dir() / f"fold{fold}" / "best.pt"
@@ -38,12 +36,12 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
             raise UserError(f"no checkpoint for fold {fold} of {cfg.exp} ({path}); train it with "
                             f"`accelerate launch main.py --exp {cfg.exp} --fold {fold}`")
         ckpt = load_checkpoint(path)
-        diff = [f"{k}={ckpt['config'].get(k)!r} (config: {getattr(cfg, k)!r})" for k in MODEL_KEYS
+        diff = [f"{k}={ckpt['config'].get(k)!r} (config: {getattr(cfg, k)!r})" for k in comp.MODEL_KEYS
                 if ckpt["config"].get(k) != getattr(cfg, k)]
         if diff:
             raise UserError(f"{path} was trained with other settings: {', '.join(diff)}; evaluate with the "
                             "same --set options as training")
-        model = build_model(cfg)
+        model = build_model(cfg, comp.make_front_end(cfg), comp.in_channels(cfg))
         model.load_state_dict(ckpt["model"])
         models[fold] = accelerator.prepare_model(model.eval(), evaluation_mode=True)
     return models
@@ -51,19 +49,19 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
 
 @torch.no_grad()
 def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator, desc: str) -> np.ndarray:
-    """Logits of shape (models, views, len(df)): every model on every view of every cadence."""
+    """Logits of shape (models, views, len(df)): every model on every view of every sample."""
+    comp = competition(cfg)
     loader = accelerator.prepare_data_loader(
-        DataLoader(make_dataset(cfg, df, train=False, raw=True), batch_size=cfg.batch_size,
+        DataLoader(comp.make_dataset(cfg, df, train=False), batch_size=cfg.batch_size,
                    num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available()))
-    views = tta_views(n_views)
+    views = comp.tta_views(cfg, n_views)
     out = []
-    for cadence, _ in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process):
+    for x, _ in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process):
         batch = []
         for view in views:
-            image = resize_image(cadence_to_image(apply_view(cadence, view), cfg.layout), cfg.image_size,
-                                 cfg.interpolation)
+            view_x = comp.apply_view(x, view)
             with accelerator.autocast():
-                batch.append(torch.stack([m(image).squeeze(-1).float() for m in models]))
+                batch.append(torch.stack([m(view_x).squeeze(-1).float() for m in models]))
         logits = torch.stack(batch, dim=1)  # (models, views, B)
         out.append(accelerator.gather_for_metrics(logits.permute(2, 0, 1).contiguous()).cpu())
     return torch.cat(out).permute(1, 2, 0).numpy()
@@ -71,7 +69,7 @@ def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator
 
 def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
     """Re-score each validation fold with its own model; print CV AUC without and with TTA."""
-    df = read_train(cfg.data_dir, cfg.n_folds, cfg.seed)
+    df = competition(cfg).read_train(cfg)
     parts = []
     for fold, model in models.items():
         valid = df[df.fold == fold]
@@ -81,7 +79,7 @@ def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
     y = oof["target"].round()
     accelerator.print(f"{cfg.exp}: CV AUC {roc_auc_score(y, oof['plain']):.4f} without TTA, "
                       f"{roc_auc_score(y, oof['tta']):.4f} with {n_views}x TTA ({cfg.tta_average} average, "
-                      f"folds {' '.join(map(str, models))}, {len(oof)} cadences)")
+                      f"folds {' '.join(map(str, models))}, {len(oof)} samples)")
 
 
 def temperature(cfg) -> float:
@@ -99,19 +97,22 @@ def temperature(cfg) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
-    parser.add_argument("--tta", type=int, choices=(1, 2, 4, 8, 16), help="number of test-time views (default: config tta)")
+    parser.add_argument("--tta", type=int, help="number of test-time views (default: config tta; SETI 1-16, G2Net 1-4)")
     parser.add_argument("--out", help="submission path (default outputs/<exp>/submission.csv)")
     parser.add_argument("--oof", action="store_true", help="re-score the validation folds with and without TTA")
     args = parser.parse_args()
     cfg = config_from_args(args)
-    n_views = args.tta or cfg.tta
+    if args.tta:  # checked like the config key
+        cfg = dataclasses.replace(cfg, tta=args.tta)
+        cfg.validate()
+    n_views = cfg.tta
     accelerator = make_accelerator(cfg)
     models = load_fold_models(cfg, accelerator)
     if args.oof:
         score_oof(cfg, models, n_views, accelerator)
         return
 
-    test = read_test(cfg.data_dir)
+    test = competition(cfg).read_test(cfg)
     logits = predict_views(cfg, list(models.values()), test, n_views, accelerator, f"{cfg.exp} test x{n_views}")
     if accelerator.is_main_process:
         t = temperature(cfg)

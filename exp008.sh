@@ -9,6 +9,7 @@
 # Environment: see common/recipe.sh (LAUNCH, DATA, OUTPUTS, SET, QUICK).
 set -euo pipefail
 cd "$(dirname "$0")"
+COMPETITION=seti
 source common/recipe.sh
 
 RUN=$OUTPUTS/exp008

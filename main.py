@@ -21,7 +21,7 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from sklearn.metrics import roc_auc_score
-from timm.optim import create_optimizer_v2
+from timm.optim import create_optimizer_v2, param_groups_weight_decay
 from timm.scheduler import CosineLRScheduler
 from timm.utils import ModelEmaV3
 from torch.optim.swa_utils import SWALR, AveragedModel, update_bn
@@ -29,9 +29,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from common.accel import make_accelerator, process_state
-from common.augment import mix_batch
+from common.competition import competition
 from common.config import add_config_args, config_from_args, config_json
-from common.data import make_dataset, read_test, read_train, seed_worker
+from common.data import seed_worker
 from common.errors import UserError, cli
 from common.losses import build_loss
 from common.metrics import sigmoid
@@ -76,15 +76,15 @@ def prepare_exp_dir(cfg, resume: bool, overwrite: bool) -> Path:
     return exp_dir
 
 
-def pseudo_labelled(cfg) -> pd.DataFrame:
-    """Test cadences with soft targets from another run's submission (exp0019)."""
+def pseudo_labelled(cfg, comp) -> pd.DataFrame:
+    """Test samples with soft targets from another run's submission (exp0019)."""
     source = Path(cfg.pseudo_labels)
     if source.suffix != ".csv":
         source = Path(cfg.output_dir) / cfg.pseudo_labels / "submission.csv"
     if not source.is_file():
         raise UserError(f"pseudo_labels: {source} not found; run evaluate.py for that experiment first")
     preds = pd.read_csv(source, dtype={"id": str}).set_index("id")["target"]
-    test = read_test(cfg.data_dir)
+    test = comp.read_test(cfg)
     return test.assign(target=test["id"].map(preds).fillna(0.0).clip(0, 1), fold=-1)
 
 
@@ -101,45 +101,58 @@ def predict(model, loader, accelerator, desc: str) -> tuple[np.ndarray, np.ndarr
     return torch.cat(logits).numpy(), torch.cat(targets).numpy()
 
 
+def make_loaders(cfg, comp, train_df, valid_df, accelerator, fold: int):
+    """The training loader (one index stream shared by all processes, each taking its share) and the
+    validation loader (prepared by accelerate, so predictions are gathered in order)."""
+    world = accelerator.num_processes
+    if cfg.batch_size % world:
+        raise UserError(f"batch_size={cfg.batch_size} is not divisible by {world} processes")
+    weights = balanced_weights(train_df["target"]) if cfg.sampler == "balanced" else None
+    sampler = DistributedSampler(len(train_df), weights, world, accelerator.process_index, cfg.seed + fold)
+    kw = dict(batch_size=cfg.batch_size // world, num_workers=cfg.num_workers, worker_init_fn=seed_worker,
+              pin_memory=torch.cuda.is_available(), persistent_workers=cfg.num_workers > 0)
+    train_loader = DataLoader(comp.make_dataset(cfg, train_df, train=True), sampler=sampler, drop_last=True, **kw)
+    if len(train_loader) == 0:
+        raise UserError(f"fold {fold}: {len(train_df)} training samples make no batch of {cfg.batch_size}")
+    valid_loader = DataLoader(comp.make_dataset(cfg, valid_df, train=False), **kw)
+    return train_loader, accelerator.prepare_data_loader(valid_loader), sampler
+
+
+def make_optimizer(cfg, model, loss_fn):
+    """timm optimizer `cfg.optimizer`: weight decay on weights only (timm's rule: no decay on biases and
+    normalisation parameters), none on the loss's own parameters (LibAUC's a, b, alpha)."""
+    groups = param_groups_weight_decay(model, cfg.weight_decay)
+    loss_params = list(loss_fn.parameters())
+    if loss_params:
+        groups.append({"params": loss_params, "weight_decay": 0.0})
+    return create_optimizer_v2(groups, cfg.optimizer, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
 def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     """Train one fold; write its best checkpoint and out-of-fold predictions (id, target, fold, pred, logit)."""
+    comp = competition(cfg)
     accelerator = make_accelerator(cfg, log=True)
     fold_dir = cfg.exp_dir() / f"fold{fold}"
     fold_dir.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed + fold)
-    world, main = accelerator.num_processes, accelerator.is_main_process
-    if cfg.batch_size % world:
-        raise UserError(f"batch_size={cfg.batch_size} is not divisible by {world} processes")
-
-    # data
     train_df, valid_df = df[df.fold != fold], df[df.fold == fold]
     if cfg.pseudo_labels:
-        train_df = pd.concat([train_df, pseudo_labelled(cfg)])
-    weights = balanced_weights(train_df["target"]) if cfg.sampler == "balanced" else None
-    sampler = DistributedSampler(len(train_df), weights, world, accelerator.process_index, cfg.seed + fold)
-    loader_kw = dict(num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available(),
-                     persistent_workers=cfg.num_workers > 0, worker_init_fn=seed_worker)
-    train_loader = DataLoader(make_dataset(cfg, train_df, train=True), batch_size=cfg.batch_size // world,
-                              sampler=sampler, drop_last=True, **loader_kw)
-    valid_loader = DataLoader(make_dataset(cfg, valid_df, train=False), batch_size=cfg.batch_size // world,
-                              **loader_kw)
-    if len(train_loader) == 0:
-        raise UserError(f"fold {fold}: {len(train_df)} training samples make no batch of {cfg.batch_size}")
+        train_df = pd.concat([train_df, pseudo_labelled(cfg, comp)])
+    train_loader, valid_loader, sampler = make_loaders(cfg, comp, train_df, valid_df, accelerator, fold)
 
-    # model, loss, optimiser, schedule
-    model = build_model(cfg)
+    with accelerator.main_process_first():  # a front end fitted to the data is cached once, then read
+        front_end = comp.make_front_end(cfg, fit=True)
+    model = build_model(cfg, front_end, comp.in_channels(cfg))
     if cfg.init_from:
-        source = init_from(model, cfg.init_from, cfg.output_dir)
-        accelerator.print(f"fold {fold}: initialised from {source}")
+        accelerator.print(f"fold {fold}: initialised from {init_from(model, cfg.init_from, cfg.output_dir)}")
     loss_fn = build_loss(cfg)
-    optimizer = create_optimizer_v2([*model.parameters(), *loss_fn.parameters()], "adamw",
-                                    lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(cfg, model, loss_fn)
     steps_per_epoch = max(1, len(train_loader) // cfg.grad_accum)
     scheduler = CosineLRScheduler(optimizer, t_initial=cfg.epochs * steps_per_epoch, lr_min=cfg.lr * 1e-2,
                                   warmup_t=int(cfg.warmup_epochs * steps_per_epoch),
                                   warmup_lr_init=cfg.lr * 1e-2, t_in_epochs=False)
     head = head_parameters(model)
-    model, optimizer, valid_loader = accelerator.prepare(model, optimizer, valid_loader)
+    model, optimizer = accelerator.prepare(model, optimizer)
     if any(True for _ in loss_fn.parameters()):
         loss_fn = accelerator.prepare(loss_fn)
     ema = ModelEmaV3(accelerator.unwrap_model(model), decay=cfg.ema_decay) if cfg.ema else None
@@ -148,16 +161,14 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     swa_scheduler = SWALR(optimizer, swa_lr=cfg.swa_lr) if cfg.swa else None
     state = TrainState()
     accelerator.register_for_checkpointing(state, *(m for m in (ema, swa_model) if m is not None))
-    state_dir = fold_dir / "state"
+    state_dir, metrics_csv = fold_dir / "state", fold_dir / "metrics.csv"
+    history = pd.DataFrame()
     if resume and state_dir.is_dir():
         accelerator.load_state(str(state_dir))
         accelerator.print(f"fold {fold}: resuming after epoch {state.epoch}")
+        if metrics_csv.is_file():
+            history = pd.read_csv(metrics_csv).query(f"epoch < {state.epoch}")
     scheduler.step_update(state.step)
-    metrics_csv = fold_dir / "metrics.csv"
-    history = None
-    if resume and metrics_csv.is_file():
-        history = pd.read_csv(metrics_csv)
-        history = history[history.epoch < state.epoch]
     if cfg.wandb:
         accelerator.init_trackers(cfg.wandb_project, config=cfg.to_dict(),
                                   init_kwargs={"wandb": {"name": f"{cfg.exp}/fold{fold}", "dir": str(fold_dir)}})
@@ -170,7 +181,7 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
                    disable=not accelerator.is_local_main_process)
         for x, y in bar:
             x, y = x.to(accelerator.device, non_blocking=True), y.to(accelerator.device, non_blocking=True)
-            x, y = mix_batch(x, y, cfg, epoch)
+            x, y = comp.augment_batch(cfg, x, y, epoch)
             with accelerator.accumulate(model):
                 loss = loss_fn(model(x).squeeze(-1), y)
                 accelerator.backward(loss)
@@ -198,14 +209,13 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
         logits, targets = predict(eval_model, valid_loader, accelerator, "valid")
         auc = roc_auc_score(targets.round(), logits) if len(np.unique(targets.round())) == 2 else float("nan")
         train_loss = accelerator.gather(torch.tensor([np.mean(losses)], device=accelerator.device)).mean().item()
-        row = dict(epoch=epoch, train_loss=train_loss, valid_auc=auc,
-                   lr=optimizer.param_groups[0]["lr"])
+        row = dict(epoch=epoch, train_loss=train_loss, valid_auc=auc, lr=optimizer.param_groups[0]["lr"])
         accelerator.log({f"fold{fold}/{k}": v for k, v in row.items()}, step=epoch)
-        accelerator.print(f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}: loss {row['train_loss']:.4f} "
+        accelerator.print(f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}: loss {train_loss:.4f} "
                           f"valid AUC {auc:.4f}")
-        history = pd.DataFrame([row]) if history is None else pd.concat([history, pd.DataFrame([row])])
+        history = pd.concat([history, pd.DataFrame([row])])
         state.epoch = epoch + 1
-        if main:
+        if accelerator.is_main_process:
             history.to_csv(metrics_csv, index=False)
             if auc > state.best_auc and not cfg.swa:
                 state.best_auc = auc
@@ -218,19 +228,23 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
         logits, targets = predict(swa_model, valid_loader, accelerator, "valid swa")
         auc = roc_auc_score(targets.round(), logits)
         accelerator.print(f"{cfg.exp} fold {fold} SWA: valid AUC {auc:.4f}")
-        if main:
+        if accelerator.is_main_process:
             save_checkpoint(fold_dir / "best.pt", accelerator.unwrap_model(swa_model).module, cfg,
                             fold=fold, epoch=cfg.epochs - 1, auc=auc)
     for tracker in accelerator.trackers:  # not end_training(): that also ends the process group
         tracker.finish()
+    write_oof(cfg, fold, model, valid_df, valid_loader, accelerator)
 
-    # out-of-fold predictions of the best checkpoint
+
+def write_oof(cfg, fold: int, model, valid_df, valid_loader, accelerator) -> None:
+    """Out-of-fold predictions of the fold's best checkpoint; the file marks the fold as finished."""
+    fold_dir = cfg.exp_dir() / f"fold{fold}"
     accelerator.wait_for_everyone()
     accelerator.unwrap_model(model).load_state_dict(load_checkpoint(fold_dir / "best.pt")["model"])
     logits, _ = predict(model, valid_loader, accelerator, "oof")
     oof = valid_df[["id", "target"]].assign(fold=fold, pred=sigmoid(logits), logit=logits)
-    if main:
-        oof.to_csv(fold_dir / "oof.csv", index=False)  # its presence marks the fold as finished
+    if accelerator.is_main_process:
+        oof.to_csv(fold_dir / "oof.csv", index=False)
     accelerator.wait_for_everyone()
 
 
@@ -271,11 +285,11 @@ def main():
 
     start = time.time()
     state = process_state()
-    df = read_train(cfg.data_dir, cfg.n_folds, cfg.seed)
+    df = competition(cfg).read_train(cfg)
     if state.is_main_process:
         prepare_exp_dir(cfg, args.resume, args.overwrite)
     state.wait_for_everyone()
-    state.print(f"{cfg.exp}: {len(df)} cadences, folds {cfg.fold_ids()}, {state.num_processes} process(es) "
+    state.print(f"{cfg.exp} ({cfg.competition}): {len(df)} samples, folds {cfg.fold_ids()}, {state.num_processes} process(es) "
                 f"on {state.device}")
     trained = []
     for fold in cfg.fold_ids():
@@ -292,11 +306,11 @@ def main():
         cv = roc_auc_score(oof["target"].round(), oof["pred"])
         folds = " ".join(map(str, sorted(oof["fold"].unique())))
         minutes = (time.time() - start) / 60
-        print(f"{cfg.exp}: CV AUC {cv:.4f} over folds {folds} ({len(oof)} cadences, {minutes:.1f} min)")
+        print(f"{cfg.exp}: CV AUC {cv:.4f} over folds {folds} ({len(oof)} samples, {minutes:.1f} min)")
         if not trained:  # nothing new: the summary already has this run
             return
         summary = Path(cfg.output_dir) / "summary.csv"
-        row = pd.DataFrame([dict(exp=cfg.exp, folds=folds, cv_auc=round(cv, 5), minutes=round(minutes, 2),
+        row = pd.DataFrame([dict(exp=cfg.exp, competition=cfg.competition, folds=folds, cv_auc=round(cv, 5), minutes=round(minutes, 2),
                                  commit=git_commit())])
         row.to_csv(summary, mode="a", header=not summary.is_file(), index=False)
 

@@ -3,7 +3,7 @@
     python -m bench.sensitivity --exp exp0012 --set KEY=VALUE ... --data-dir DIR [--fpr 0.01] [--tta 16]
         [--write] [--doc docs/BENCHMARKS.md] [--png docs/sensitivity.png]
 
-Scores the `test` split of a synthetic set (python -m common.synth; its labels and signal parameters
+Scores the `test` split of a synthetic set (python -m common.seti.synth; its labels and signal parameters
 are in synth_meta.csv) with the experiment's fold checkpoints (evaluate.py's loading, views and
 averaging; pass the --set options used in training) and with the classical search below. For each
 method the threshold is the (1 - fpr) quantile of the negatives' scores; a cadence scoring above it is
@@ -37,8 +37,8 @@ from torch.utils.data import DataLoader
 from bench import report
 from common.accel import make_accelerator
 from common.config import add_config_args, config_from_args
-from common.cadence import OFF_SCANS, ON_SCANS
-from common.data import CadenceDataset, read_test
+from common.seti.cadence import OFF_SCANS, ON_SCANS
+from common.seti.data import CadenceDataset, read_test
 from common.errors import UserError, cli
 from common.metrics import combine
 from evaluate import load_fold_models, predict_views
@@ -71,7 +71,7 @@ def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:
 
 def classical_scores(paths, max_drift: int, batch_size: int, workers: int) -> np.ndarray:
     """ON-minus-OFF dedoppler score of each cadence file: mean ON peak - largest OFF peak."""
-    loader = DataLoader(CadenceDataset(paths, layout=None), batch_size=batch_size, num_workers=workers)
+    loader = DataLoader(CadenceDataset(paths), batch_size=batch_size, num_workers=workers)
     scores = []
     for cadence, _ in loader:
         peaks = scan_peaks(cadence, max_drift)
@@ -92,7 +92,7 @@ def test_set(data_dir) -> pd.DataFrame:
     meta_csv = Path(data_dir) / "synth_meta.csv"
     if not meta_csv.is_file():
         raise UserError(f"{meta_csv} not found; sensitivity needs a synthetic set made by "
-                        f"python -m common.synth --out {data_dir}")
+                        f"python -m common.seti.synth --out {data_dir}")
     meta = pd.read_csv(meta_csv, dtype={"id": str}, keep_default_na=False)
     meta = meta[meta.split == "test"].rename(columns={"path": "shape"})
     df = read_test(data_dir).drop(columns="target").merge(meta, on="id", how="left")

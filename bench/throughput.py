@@ -10,9 +10,10 @@ training   images/s of main.py's loop (DataLoader over .npy files with the exper
 inference  cadences/s of evaluate.predict_views with 16 views against the 16 forward passes alone;
            timed as the difference of two runs of different length, so loader start-up cancels.
 data       samples/s per worker of the training loader and of the raw-cadence (TTA) loader, no model.
-synth      cadences/s of `python -m common.synth` (it also makes the data when --data-dir is not given).
+synth      cadences/s of `python -m common.seti.synth` (it also makes the data when --data-dir is not given).
 """
 import argparse
+import dataclasses
 import itertools
 import math
 import sys
@@ -22,19 +23,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from timm.optim import create_optimizer_v2
 from torch.utils.data import DataLoader, RandomSampler
 
 from bench import report
-from common import synth
 from common.accel import make_accelerator
-from common.augment import mix_batch
+from common.competition import competition
 from common.config import load_config
-from common.data import make_dataset, read_train, seed_worker
+from common.data import seed_worker
 from common.errors import cli
 from common.losses import build_loss
 from common.models import build_model
+from common.seti import synth
 from evaluate import predict_views
+from main import make_optimizer
 
 N_VIEWS = 16
 DOC_HEADER = ["date", "machine", "torch", "command", "precision", "train img/s", "train ceiling img/s",
@@ -69,33 +70,40 @@ def synth_rate(out: Path, count: int, workers: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def image_shape(cfg, df) -> tuple[int, ...]:
-    """(C, H, W) of the model input: the layout image of a cadence at the configured size."""
-    return tuple(make_dataset(cfg, df.iloc[:1], train=False)[0][0].shape)
+def input_shape(cfg, front_end, device) -> tuple[int, ...]:
+    """(C, H, W) of the backbone's input: what the front end makes of one sample."""
+    with torch.no_grad():
+        return tuple(front_end(torch.zeros(1, *competition(cfg).SAMPLE_SHAPE, device=device))[0].shape)
 
 
 def train_loader(cfg, df, n_batches: int) -> DataLoader:
     """main.py's training loader, drawing n_batches batches with replacement from df."""
     sampler = RandomSampler(range(len(df)), replacement=True, num_samples=n_batches * cfg.batch_size)
-    return DataLoader(make_dataset(cfg, df, train=True), batch_size=cfg.batch_size, sampler=sampler,
-                      num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available(), drop_last=True,
-                      worker_init_fn=seed_worker)
+    return DataLoader(competition(cfg).make_dataset(cfg, df, train=True), batch_size=cfg.batch_size,
+                      sampler=sampler, num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available(),
+                      drop_last=True, worker_init_fn=seed_worker)
+
+
+def make_model(cfg):
+    comp = competition(cfg)
+    return build_model(cfg, comp.make_front_end(cfg, fit=True), comp.in_channels(cfg))
 
 
 def bench_training(cfg, df, accelerator, warmup: int, steps: int) -> tuple[float, float]:
-    """Images/s of the full training pipeline and of the step alone (the ceiling)."""
-    device = accelerator.device
-    model = build_model(cfg)
+    """Images/s of the full training pipeline (loader, batch augmentation, front end, step) and of the
+    backbone's step alone on ready model inputs (the ceiling)."""
+    comp, device = competition(cfg), accelerator.device
+    model = make_model(cfg)
     loss_fn = build_loss(cfg).to(device)
-    optimizer = create_optimizer_v2([*model.parameters(), *loss_fn.parameters()], "adamw", lr=cfg.lr,
-                                    weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(cfg, model, loss_fn)
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
 
-    def step(batch):
+    def step(batch, net=model):
         x, y = (t.to(device, non_blocking=True) for t in batch)
-        x, y = mix_batch(x, y, cfg, 0)
-        loss = loss_fn(model(x).squeeze(-1), y)
+        if net is model:
+            x, y = comp.augment_batch(cfg, x, y, 0)
+        loss = loss_fn(net(x).squeeze(-1), y)
         accelerator.backward(loss)
         if cfg.clip_grad:
             accelerator.clip_grad_norm_(model.parameters(), cfg.clip_grad)
@@ -104,16 +112,17 @@ def bench_training(cfg, df, accelerator, warmup: int, steps: int) -> tuple[float
         loss.item()  # main.py reads every loss
 
     full = rate(train_loader(cfg, df, warmup + steps), step, warmup, steps, cfg.batch_size, device)
-    ready = (torch.randn(cfg.batch_size, *image_shape(cfg, df), device=device),
-             torch.randint(0, 2, (cfg.batch_size,), device=device).float())
-    ceiling = rate(itertools.repeat(ready), step, warmup, steps, cfg.batch_size, device)
+    backbone = accelerator.unwrap_model(model).backbone
+    ready = (torch.randn(cfg.batch_size, *input_shape(cfg, accelerator.unwrap_model(model).front_end, device),
+                         device=device), torch.randint(0, 2, (cfg.batch_size,), device=device).float())
+    ceiling = rate(itertools.repeat(ready), lambda b: step(b, backbone), warmup, steps, cfg.batch_size, device)
     return full, ceiling
 
 
 def bench_inference(cfg, df, accelerator, warmup: int, steps: int) -> tuple[float, float]:
-    """Cadences/s of predict_views with 16 views and of its 16 forward passes alone (the ceiling)."""
+    """Samples/s of predict_views with 16 views and of the backbone's 16 forward passes alone (the ceiling)."""
     device, size = accelerator.device, cfg.batch_size
-    model = accelerator.prepare_model(build_model(cfg).eval(), evaluation_mode=True)
+    model = accelerator.prepare_model(make_model(cfg).eval(), evaluation_mode=True)
     rows = np.arange((warmup + steps) * size) % len(df)
 
     def run(n_batches: int) -> float:
@@ -123,24 +132,25 @@ def bench_inference(cfg, df, accelerator, warmup: int, steps: int) -> tuple[floa
 
     run(warmup)
     full = steps * size / (run(warmup + steps) - run(warmup))
-    x = torch.randn(size, *image_shape(cfg, df), device=device)
+    unwrapped = accelerator.unwrap_model(model)
+    x = torch.randn(size, *input_shape(cfg, unwrapped.front_end, device), device=device)
 
     @torch.no_grad()
     def forward(_):
         with accelerator.autocast():
-            torch.stack([model(x).squeeze(-1).float() for _ in range(N_VIEWS)]).cpu()
+            torch.stack([unwrapped.backbone(x).squeeze(-1).float() for _ in range(N_VIEWS)]).cpu()
 
     ceiling = rate(itertools.repeat(None), forward, warmup, steps, size, device)
     return full, ceiling
 
 
 def bench_loaders(cfg, df, warmup: int, steps: int) -> tuple[float, float]:
-    """Samples/s per worker of the training loader and of the raw-cadence loader, without a model."""
+    """Samples/s per worker of the training loader and of the evaluation loader, without a model."""
     workers, cpu = max(1, cfg.num_workers), torch.device("cpu")
     n = warmup + steps
     train = rate(train_loader(cfg, df, n), lambda b: None, warmup, steps, cfg.batch_size, cpu)
     rows = np.arange(n * cfg.batch_size) % len(df)
-    raw = DataLoader(make_dataset(cfg, df.iloc[rows], train=False, raw=True), batch_size=cfg.batch_size,
+    raw = DataLoader(competition(cfg).make_dataset(cfg, df.iloc[rows], train=False), batch_size=cfg.batch_size,
                      num_workers=cfg.num_workers)
     raw_rate = rate(raw, lambda b: None, warmup, steps, cfg.batch_size, cpu)
     return train / workers, raw_rate / workers
@@ -184,7 +194,7 @@ def main(argv=None):
         synth_dir = Path(tmp) / "data"
         cfg = config(args, args.data_dir or synth_dir)
         synth_per_s = synth_rate(synth_dir, args.synth_count, max(1, cfg.num_workers))
-        df = read_train(cfg.data_dir, 2, cfg.seed)
+        df = competition(cfg).read_train(dataclasses.replace(cfg, n_folds=2))
         accelerator = make_accelerator(cfg)
         train, train_ceiling = bench_training(cfg, df, accelerator, args.warmup, args.steps)
         tta, tta_ceiling = bench_inference(cfg, df, accelerator, args.warmup, args.steps)

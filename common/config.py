@@ -1,7 +1,8 @@
 """The base experiment config, experiment loading and `--set key=value` overrides.
 
 An experiment is a file `exp/expNNNN.py` defining `class Config(Parent)` that overrides only the
-defaults that differ from its parent; the first line of its docstring reads like the experiment
+defaults that differ from its parent (an earlier experiment or a competition's base config,
+`common.seti.Config` or `common.g2net.Config`); the first line of its docstring reads like the experiment
 log ("exp0012 = exp0007 + input [aaa,bcd]"). The experiment's name comes from its file.
 """
 import dataclasses
@@ -20,15 +21,14 @@ EXP_DIR = Path(__file__).resolve().parent.parent / "exp"
 
 @dataclass
 class Config:
-    """Defaults of every experiment, grouped by concern. `exp0001` is this config unchanged."""
+    """The engine's keys, grouped by concern. A competition's base config (`common/<competition>/config.py`)
+    adds its own keys; every experiment inherits from one of those."""
+
+    competition: str = ""  # the package under common/ that reads, transforms and augments the data
 
     # data
-    data_dir: str = "input"  # Kaggle layout: train/, test/, train_labels.csv, sample_submission.csv
+    data_dir: str = "input"  # the competition's Kaggle layout
     output_dir: str = "outputs"  # runs go to <output_dir>/<exp>/
-    layout: str = "stack6"  # stack6 | on | aaa_bcd | aaabcd | abacad (see common.data.LAYOUTS)
-    image_size: int = 0  # square side the layout image is resized to; 0 keeps the native size
-    interpolation: str = "bicubic"  # bicubic | bilinear | area | nearest
-    median_subtract: bool = False  # subtract each scan's median spectrum (exp0011)
     nan_policy: str = "warn"  # warn: NaN/Inf -> 0 with one warning | error
     n_folds: int = 4
     folds: tuple[int, ...] = ()  # folds to train; empty = all n_folds
@@ -47,6 +47,7 @@ class Config:
     # optimisation
     epochs: int = 20
     batch_size: int = 32  # global batch per optimiser step, split across processes
+    optimizer: str = "adamw"  # any timm optimizer name: adamw, radam, sgd (Nesterov momentum), lamb, ...
     lr: float = 1e-3
     weight_decay: float = 1e-2
     warmup_epochs: float = 1.0
@@ -62,35 +63,41 @@ class Config:
     swa_start: float = 0.75  # fraction of epochs after which SWA averages weights
     swa_lr: float = 1e-4
 
-    # augmentation (probabilities unless stated)
-    flip_freq: float = 0.0  # mirror the frequency axis
-    flip_time: float = 0.0  # reverse time within each scan
-    shift_scale_rotate: float = 0.0
-    motion_blur: float = 0.0
-    distort: float = 0.0  # optical / grid / elastic distortion
-    spec_augment: float = 0.0  # XYMasking (time and frequency masks)
-    noise_aug: float = 0.0  # add chi-square-like noise
-    line_aug: float = 0.0  # draw a drifting line into the ON scans, target -> 1
-    shuffle_cons: float = 0.0  # permute ON scans among themselves and OFF among themselves
-    shuffle_inv: float = 0.0  # swap ON and OFF scans, target -> 0
-    mixup: float = 0.0  # probability of mixup per batch (OR label rule)
-    mixup_alpha: float = 1.0
-    cutmix: float = 0.0  # probability of CutMix per batch (OR label rule)
-    mix_off_frac: float = 0.0  # turn mixup/cutmix off for this last fraction of epochs
-
     # pseudo labels and evaluation
     pseudo_labels: str = ""  # submission.csv (or experiment name) whose test predictions become soft labels
-    tta: int = 16  # test-time views: 1, 2, 4, 8 or 16
+    tta: int = 1  # test-time views (the competition says which counts it has)
     tta_average: str = "prob"  # how views and folds are averaged: prob | logit | rank
     temperature_scaling: bool = False  # fit a temperature on OOF logits and apply it to the submission
 
     # logging
     wandb: bool = True  # offline unless logged in
-    wandb_project: str = "seti"
+    wandb_project: str = "signal-search"
 
     # set by load_config, not by experiments
     exp: str = ""
     parent: str = ""
+
+    def validate(self) -> None:
+        """Refuse values no run could use; competitions extend it for their own keys."""
+        from timm.optim import list_optimizers
+
+        checks = [
+            ("mixed_precision", self.mixed_precision, ("no", "fp16", "bf16")),
+            ("loss", self.loss, ("bce", "roc_auc", "libauc")),
+            ("sampler", self.sampler, ("balanced", "shuffle")),
+            ("tta_average", self.tta_average, ("prob", "logit", "rank")),
+            ("nan_policy", self.nan_policy, ("warn", "error")),
+        ]
+        for key, value, allowed in checks:
+            if value not in allowed:
+                raise UserError(f"{key}={value!r} is not one of {', '.join(map(str, allowed))}")
+        if self.optimizer.lower() not in list_optimizers():
+            close = difflib.get_close_matches(self.optimizer.lower(), list_optimizers(), n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else "see timm.optim.list_optimizers()"
+            raise UserError(f"optimizer={self.optimizer!r} is not a timm optimizer; {hint}")
+        bad = [f for f in self.fold_ids() if not 0 <= f < self.n_folds]
+        if bad:
+            raise UserError(f"folds {bad} out of range for n_folds={self.n_folds}")
 
     def fold_ids(self) -> list[int]:
         """The folds this run trains: `folds`, or all `n_folds` when empty."""
@@ -121,8 +128,9 @@ def experiment_class(name: str) -> type:
 
 
 def parent_name(cls: type) -> str:
-    base = cls.__mro__[1]
-    return "base" if base is Config else base.__module__.rsplit(".", 1)[-1]
+    """The experiment `cls` derives from, or "base" for a competition's base config."""
+    module = cls.__mro__[1].__module__
+    return module.rsplit(".", 1)[-1] if module.startswith("exp.") else "base"
 
 
 def _cast(key: str, value: str, kind):
@@ -145,7 +153,7 @@ def _cast(key: str, value: str, kind):
 
 def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Apply `key=value` strings, each cast to the key's type; unknown keys list close matches."""
-    hints = {k: v for k, v in typing.get_type_hints(Config).items() if k not in ("exp", "parent")}
+    hints = {k: v for k, v in typing.get_type_hints(type(cfg)).items() if k not in ("exp", "parent", "competition")}
     changes = {}
     for item in overrides:
         key, sep, value = item.partition("=")
@@ -164,29 +172,8 @@ def load_config(name: str, overrides: list[str] = ()) -> Config:
     cls = experiment_class(name)
     cfg = cls(exp=name, parent=parent_name(cls))
     cfg = apply_overrides(cfg, list(overrides))
-    validate(cfg)
+    cfg.validate()
     return cfg
-
-
-def validate(cfg: Config) -> None:
-    from common.data import LAYOUTS, INTERPOLATIONS
-
-    checks = [
-        ("layout", cfg.layout, LAYOUTS),
-        ("interpolation", cfg.interpolation, INTERPOLATIONS),
-        ("mixed_precision", cfg.mixed_precision, ("no", "fp16", "bf16")),
-        ("loss", cfg.loss, ("bce", "roc_auc", "libauc")),
-        ("sampler", cfg.sampler, ("balanced", "shuffle")),
-        ("tta_average", cfg.tta_average, ("prob", "logit", "rank")),
-        ("nan_policy", cfg.nan_policy, ("warn", "error")),
-        ("tta", cfg.tta, (1, 2, 4, 8, 16)),
-    ]
-    for key, value, allowed in checks:
-        if value not in allowed:
-            raise UserError(f"{key}={value!r} is not one of {', '.join(map(str, allowed))}")
-    bad = [f for f in cfg.fold_ids() if not 0 <= f < cfg.n_folds]
-    if bad:
-        raise UserError(f"folds {bad} out of range for n_folds={cfg.n_folds}")
 
 
 def experiment_summary(name: str) -> str:

@@ -1,81 +1,32 @@
-"""Data layer: labels and files in the Kaggle layout, stratified folds, and the cadence Dataset.
+"""Reading a Kaggle competition layout, whatever the competition: labels CSVs checked line by line,
+one file per id found with one directory scan, stratified folds, and checked `.npy` loading.
 
-A cadence is one `.npy` file of shape (6, 273, 256) = (scan, time, frequency), scans in order
-ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. A `layout` turns it into a
-model input (channels, height, width) by stacking scans along time and/or channels.
+Every problem with the input is a one-line `UserError` that names the file and says what to do;
+`hint` is the competition's sentence on how to get data ("generate synthetic data with ...").
 """
 import os
 import warnings
 from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from sklearn.model_selection import StratifiedKFold
-from torch.utils.data import Dataset
 
-from common.cadence import CADENCE_SHAPE
 from common.errors import UserError
 
-# layout -> channels, each a list of scans stacked along time (top to bottom)
-LAYOUTS = {
-    "stack6": [[0, 1, 2, 3, 4, 5]],  # the cadence as one tall image
-    "on": [[0, 2, 4]],  # ON scans only
-    "aaa_bcd": [[0, 2, 4], [1, 3, 5]],  # channel 1: ON scans, channel 2: OFF scans
-    "aaabcd": [[0, 2, 4, 1, 3, 5]],  # tile order AAABCD
-    "abacad": [[0], [1], [2], [3], [4], [5]],  # each scan its own channel
-}
-INTERPOLATIONS = ("bicubic", "bilinear", "area", "nearest")
 
-NO_DATA_HINT = ("generate synthetic data with `python -m common.synth --out {d}` or unzip the "
-                "Kaggle seti-breakthrough-listen download into {d}/")
+def existing_ids(folder: Path, depth: int) -> set[str]:
+    """Ids of all `.npy` files `depth` folder levels below `folder` (directory scans only, no stat per file)."""
+    level = [str(folder)]
+    for _ in range(depth):
+        level = [e.path for d in level for e in os.scandir(d) if e.is_dir()]
+    return {e.name[:-4] for d in level for e in os.scandir(d) if e.name.endswith(".npy")}
 
 
-def in_channels(layout: str) -> int:
-    return len(LAYOUTS[layout])
-
-
-def cadence_to_image(x: torch.Tensor, layout: str) -> torch.Tensor:
-    """(..., 6, T, F) cadence -> (..., C, k*T, F) image: scans picked and stacked per `layout`."""
-    scans = torch.tensor(LAYOUTS[layout], device=x.device)  # (C, k)
-    img = x[..., scans, :, :]  # (..., C, k, T, F)
-    return img.reshape(*img.shape[:-3], img.shape[-3] * img.shape[-2], img.shape[-1])
-
-
-def resize_image(img: torch.Tensor, size: int, interpolation: str = "bicubic") -> torch.Tensor:
-    """Resize (C, H, W) or (B, C, H, W) to size x size; size 0 returns the input unchanged."""
-    if not size or img.shape[-2:] == (size, size):
-        return img
-    batch = img if img.dim() == 4 else img.unsqueeze(0)
-    smooth = interpolation in ("bicubic", "bilinear")
-    out = F.interpolate(batch, size=(size, size), mode=interpolation,
-                        **({"align_corners": False, "antialias": True} if smooth else {}))
-    return out if img.dim() == 4 else out.squeeze(0)
-
-
-def subtract_median(x: torch.Tensor) -> torch.Tensor:
-    """Remove each scan's median spectrum (the "image - median image" of exp0011)."""
-    x = x.contiguous()  # torch.median gives wrong values on expanded (stride-0) views
-    return x - x.median(dim=-2, keepdim=True).values
-
-
-def cadence_path(data_dir, split: str, cadence_id: str) -> Path:
-    return Path(data_dir) / split / cadence_id[0] / f"{cadence_id}.npy"
-
-
-def _existing_ids(folder: Path) -> set[str]:
-    """Ids of all .npy files under folder/<c>/ (one directory scan, no per-file stat)."""
-    ids = set()
-    for sub in os.scandir(folder):
-        if sub.is_dir():
-            ids.update(e.name[:-4] for e in os.scandir(sub.path) if e.name.endswith(".npy"))
-    return ids
-
-
-def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+def read_csv_checked(path: Path, columns: tuple[str, ...], hint: str) -> pd.DataFrame:
+    """A CSV with `columns` and unique ids (read as strings)."""
     if not path.is_file():
-        raise UserError(f"{path} not found; " + NO_DATA_HINT.format(d=path.parent))
+        raise UserError(f"{path} not found; {hint}")
     try:
         df = pd.read_csv(path, dtype={"id": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
@@ -92,42 +43,42 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def _attach_paths(df: pd.DataFrame, data_dir: Path, split: str, csv: Path, exact: bool = False) -> pd.DataFrame:
-    """Add each id's file path; every id needs a file (and, when exact, every file an id)."""
-    folder = data_dir / split
+def sample_path(folder, sample_id: str, depth: int) -> Path:
+    """Kaggle's nesting: `folder/<id[0]>/.../<id[depth-1]>/<id>.npy`."""
+    return Path(folder, *sample_id[:depth], f"{sample_id}.npy")
+
+
+def attach_paths(df: pd.DataFrame, folder: Path, depth: int, csv: Path, hint: str, exact: bool = False) -> pd.DataFrame:
+    """Add each id's file path (`sample_path(folder, id, depth)`); every id needs a file and, when exact,
+    every file an id."""
     if not folder.is_dir():
-        raise UserError(f"{folder}/ not found; " + NO_DATA_HINT.format(d=data_dir))
-    have = _existing_ids(folder)
+        raise UserError(f"{folder}/ not found; {hint}")
+    have = existing_ids(folder, depth)
     if not have:
-        raise UserError(f"{folder}/ holds no .npy files; " + NO_DATA_HINT.format(d=data_dir))
+        raise UserError(f"{folder}/ holds no .npy files; {hint}")
     missing = df.loc[~df["id"].isin(have), "id"]
     if len(missing):
+        pattern = "".join(f"<id[{k}]>/" for k in range(depth))
         raise UserError(f"{len(missing)} ids in {csv} have no file in {folder}/ (e.g. "
-                        f"{', '.join(missing.iloc[:3])}); expected {folder}/<id[0]>/<id>.npy")
+                        f"{', '.join(missing.iloc[:3])}); expected {folder}/{pattern}<id>.npy")
     extra = sorted(have - set(df["id"])) if exact else []
     if extra:
         raise UserError(f"{folder}/ holds {len(extra)} files not listed in {csv} (e.g. {', '.join(extra[:3])}); "
                         "use the CSV that came with this data")
-    df = df.copy()
-    df["path"] = [str(cadence_path(data_dir, split, i)) for i in df["id"]]
-    return df
+    return df.assign(path=[str(sample_path(folder, i, depth)) for i in df["id"]])
 
 
-def read_train(data_dir, n_folds: int, seed: int) -> pd.DataFrame:
-    """train_labels.csv with `path` and a stratified `fold` column (reproducible for n_folds, seed)."""
-    data_dir = Path(data_dir)
+def check_data_dir(data_dir: Path, hint: str) -> None:
     if not data_dir.is_dir():
-        raise UserError(f"data folder {data_dir}/ not found; " + NO_DATA_HINT.format(d=data_dir))
-    csv = data_dir / "train_labels.csv"
-    df = _attach_paths(_read_csv(csv, ("id", "target")), data_dir, "train", csv)
-    counts = df["target"].round().value_counts()
-    if len(counts) < 2 or counts.min() < n_folds:
-        raise UserError(f"{csv}: need at least {n_folds} samples of each class for {n_folds} folds "
-                        f"(found {counts.to_dict()})")
-    return assign_folds(df, n_folds, seed)
+        raise UserError(f"data folder {data_dir}/ not found; {hint}")
 
 
 def assign_folds(df: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame:
+    """A stratified `fold` column, reproducible for (n_folds, seed); each class needs n_folds samples."""
+    counts = df["target"].round().value_counts()
+    if len(counts) < 2 or counts.min() < n_folds:
+        raise UserError(f"need at least {n_folds} samples of each class for {n_folds} folds "
+                        f"(found {counts.to_dict()})")
     folds = np.zeros(len(df), dtype=int)
     skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     for k, (_, valid) in enumerate(skf.split(df, df["target"].round())):
@@ -135,27 +86,22 @@ def assign_folds(df: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame:
     return df.assign(fold=folds)
 
 
-def read_test(data_dir) -> pd.DataFrame:
-    """sample_submission.csv with `path`; its ids and the files in test/ must match one to one."""
-    data_dir = Path(data_dir)
-    csv = data_dir / "sample_submission.csv"
-    return _attach_paths(_read_csv(csv, ("id", "target")), data_dir, "test", csv, exact=True)
-
-
 _warned_nonfinite = False
 
 
-def load_cadence(path, nan_policy: str = "warn") -> np.ndarray:
-    """Load one cadence as float32 (6, 273, 256), checking shape, dtype and finiteness."""
+def load_npy(path, shape: tuple[int, ...], axes: str, nan_policy: str = "warn") -> np.ndarray:
+    """Load one sample as float32, checking that it is a readable float array of `shape` (described by
+    `axes`, e.g. "scan, time, frequency") and finite: NaN/Inf become 0 with one warning per process, or
+    stop the run with nan_policy="error"."""
     global _warned_nonfinite
     try:
         x = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise UserError(f"cannot read {path} ({e}); the file is truncated or not a .npy array: "
                         "re-download or regenerate it") from None
-    if x.shape != CADENCE_SHAPE or not np.issubdtype(x.dtype, np.floating):
+    if x.shape != shape or not np.issubdtype(x.dtype, np.floating):
         raise UserError(f"{path} holds a {x.dtype} array of shape {x.shape}; expected a float array "
-                        f"of shape {CADENCE_SHAPE} (scan, time, frequency)")
+                        f"of shape {shape} ({axes})")
     x = x.astype(np.float32)
     bad = ~np.isfinite(x)
     if bad.any():
@@ -169,57 +115,8 @@ def load_cadence(path, nan_policy: str = "warn") -> np.ndarray:
     return x
 
 
-class CadenceDataset(Dataset):
-    """Cadence files -> (image, target).
-
-    Pipeline: load -> [median subtraction] -> cadence_transform(x, y) -> layout -> image_transform
-    (albumentations, HWC float32) -> resize. With layout=None the (6, T, F) cadence is returned,
-    for transforms done later on the device (test-time augmentation).
-    """
-
-    def __init__(self, paths, targets=None, layout: str | None = "stack6", image_size: int = 0,
-                 interpolation: str = "bicubic", median_subtract: bool = False,
-                 cadence_transform=None, image_transform=None, nan_policy: str = "warn"):
-        self.paths = list(paths)
-        self.targets = np.zeros(len(self.paths), np.float32) if targets is None else np.asarray(targets, np.float32)
-        self.layout, self.image_size, self.interpolation = layout, image_size, interpolation
-        self.median_subtract, self.nan_policy = median_subtract, nan_policy
-        self.cadence_transform, self.image_transform = cadence_transform, image_transform
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, i):
-        x = torch.from_numpy(load_cadence(self.paths[i], self.nan_policy))
-        y = float(self.targets[i])
-        if self.median_subtract:
-            x = subtract_median(x)
-        if self.cadence_transform is not None:
-            x, y = self.cadence_transform(x, y)
-        if self.layout is not None:
-            x = cadence_to_image(x, self.layout)
-            if self.image_transform is not None:
-                hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy())
-                x = torch.from_numpy(self.image_transform(image=hwc)["image"]).permute(2, 0, 1)
-            x = resize_image(x, self.image_size, self.interpolation)
-        return x.contiguous(), torch.tensor(y, dtype=torch.float32)
-
-
-def make_dataset(cfg, df: pd.DataFrame, train: bool, raw: bool = False) -> CadenceDataset:
-    """The Dataset an experiment uses for `df`: augmented when train, raw cadences when raw."""
-    from common.augment import build_cadence_transform, build_image_transform
-
-    return CadenceDataset(
-        df["path"], df["target"] if "target" in df else None,
-        layout=None if raw else cfg.layout, image_size=cfg.image_size,
-        interpolation=cfg.interpolation, median_subtract=cfg.median_subtract, nan_policy=cfg.nan_policy,
-        cadence_transform=build_cadence_transform(cfg) if train else None,
-        image_transform=build_image_transform(cfg) if train else None,
-    )
-
-
 def seed_worker(worker_id: int) -> None:
-    """DataLoader worker_init_fn: give albumentations a per-worker seed derived from torch's."""
+    """DataLoader worker_init_fn: give a dataset's albumentations pipeline a per-worker seed derived from torch's."""
     info = torch.utils.data.get_worker_info()
     transform = getattr(info.dataset, "image_transform", None)
     if transform is not None and hasattr(transform, "set_random_seed"):

@@ -1,4 +1,4 @@
-"""Models: a timm backbone with one logit, input channels from the layout, and checkpoint I/O."""
+"""Models: the competition's front end followed by a timm backbone with one logit, and checkpoint I/O."""
 import os
 from pathlib import Path
 
@@ -6,18 +6,30 @@ import timm
 import torch
 from torch import nn
 
-from common.data import in_channels
 from common.errors import UserError
 
 
-def build_model(cfg) -> nn.Module:
-    """timm model `cfg.model_name` with in_chans from `cfg.layout` and one output logit.
+class Classifier(nn.Module):
+    """A batch of samples -> one logit each: `front_end` (the competition's transform into the model
+    input, run on the device) then `backbone`. Checkpoints hold both, so a front end fitted to the
+    training data (a whitening spectrum) travels with the weights."""
+
+    def __init__(self, front_end: nn.Module, backbone: nn.Module):
+        super().__init__()
+        self.front_end, self.backbone = front_end, backbone
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(self.front_end(x))
+
+
+def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
+    """`front_end` followed by timm model `cfg.model_name` taking `in_chans` channels, with one output logit.
 
     Weights: `pretrained_path` (a local file, adapted by timm to in_chans and the new head), else
     `pretrained=True` (timm downloads them), else random init. `stem_stride=1` keeps the full
     input resolution in the first convolution.
     """
-    kwargs = dict(num_classes=1, in_chans=in_channels(cfg.layout), drop_rate=cfg.drop_rate)
+    kwargs = dict(num_classes=1, in_chans=in_chans, drop_rate=cfg.drop_rate)
     if cfg.drop_path_rate:
         kwargs["drop_path_rate"] = cfg.drop_path_rate
     if cfg.pretrained_path:
@@ -39,7 +51,7 @@ def build_model(cfg) -> nn.Module:
         raise
     if cfg.stem_stride != 2:
         set_stem_stride(model, cfg.stem_stride)
-    return model
+    return Classifier(front_end, model)
 
 
 def set_stem_stride(model: nn.Module, stride: int) -> None:
@@ -48,9 +60,9 @@ def set_stem_stride(model: nn.Module, stride: int) -> None:
     conv.stride = (stride, stride)
 
 
-def head_parameters(model: nn.Module) -> set[int]:
+def head_parameters(model: Classifier) -> set[int]:
     """ids of the classifier head's parameters (for head-only warm-up epochs)."""
-    return {id(p) for p in model.get_classifier().parameters()}
+    return {id(p) for p in model.backbone.get_classifier().parameters()}
 
 
 def save_checkpoint(path, model: nn.Module, cfg, **info) -> None:
@@ -69,17 +81,18 @@ def load_checkpoint(path) -> dict:
 
 
 def init_from(model: nn.Module, source: str, output_dir: str) -> str:
-    """Load weights from a checkpoint file or from experiment `source`'s best fold-0 checkpoint
-    (the hold-out fold of a pretraining stage). Returns the file used."""
+    """Load the backbone's weights from a checkpoint file or from experiment `source`'s best fold-0
+    checkpoint (the hold-out fold of a pretraining stage). Returns the file used."""
     path = Path(source) if source.endswith(".pt") else Path(output_dir) / source / "fold0" / "best.pt"
     if not path.is_file():
         hint = "" if source.endswith(".pt") else f" (train it first: python main.py --exp {source} --fold 0)"
         raise UserError(f"init_from: checkpoint {path} not found{hint}")
-    state = load_checkpoint(path)["model"]
+    # the backbone's weights only: the front end is fitted to this run's data (a whitening spectrum)
+    state = {k: v for k, v in load_checkpoint(path)["model"].items() if k.startswith("backbone.")}
     own = model.state_dict()
     mismatch = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     if mismatch or not set(own) & set(state):
         raise UserError(f"init_from: {path} does not fit {type(model).__name__} (e.g. {mismatch[:2]}); "
-                        "it was trained with another model_name or layout")
+                        "it was trained with another model or input")
     model.load_state_dict(state, strict=False)
     return str(path)

@@ -1,23 +1,25 @@
-# Shared setup of the exp*.sh recipes (sourced, not run). Reads the environment:
+# Shared setup of the recipes (sourced, not run): the recipe sets COMPETITION (seti | g2net) first.
+# Reads the environment:
 #   LAUNCH   how main.py/evaluate.py start (default "$PYTHON", one process), e.g.
 #            "accelerate launch --multi_gpu --num_processes 2"
 #   PYTHON   interpreter for helpers (default python)
-#   DATA     dataset folder (default input); OUTPUTS  where stages write (default outputs); both
+#   DATA     dataset folder (default input/$COMPETITION); OUTPUTS  where stages write (default outputs); both
 #            relative to the repository root, where the recipes run
 #   SET      extra "key=value ..." overrides, applied last to every stage
-#   QUICK=1  synthetic data in $DATA (generated when it has no train_labels.csv), a tiny model and
+#   QUICK=1  synthetic data in $DATA (generated when it has no train/ folder), a tiny model and
 #            budget, outputs under outputs/quick unless OUTPUTS is set, one torch thread per process
 #            (tiny models gain little from threads, and threads thrash on a busy CPU)
 # Sets LAUNCH, DATA, OUTPUTS and the array OVERRIDES (pass it after a stage's own --set values).
 PYTHON=${PYTHON:-python}
 LAUNCH=${LAUNCH:-$PYTHON}
-DATA=${DATA:-input}
+DATA=${DATA:-input/$COMPETITION}
+declare -A QUICK_DATA=([seti]="--train 160 --test 40 --old 80" [g2net]="--train 160 --test 40")
 OVERRIDES=()
 if [[ ${QUICK:-0} == 1 ]]; then
     OUTPUTS=${OUTPUTS:-outputs/quick}
     export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-    if [[ ! -f $DATA/train_labels.csv ]]; then
-        $PYTHON -m common.synth --out "$DATA" --train 160 --test 40 --old 80
+    if [[ ! -d $DATA/train ]]; then
+        $PYTHON -m common."$COMPETITION".synth --out "$DATA" ${QUICK_DATA[$COMPETITION]}
     fi
     OVERRIDES+=(model_name=resnet18 image_size=64 epochs=1 batch_size=16 num_workers=0 wandb=false)
 fi

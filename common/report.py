@@ -3,7 +3,7 @@
     python -m common.report [--output-dir outputs] [--out docs/report]
 
 Writes OUT.md (also printed) and OUT.png. One row per experiment, its latest line in
-<output-dir>/summary.csv; the parent comes from the run's config.json, the change from the first
+<output-dir>/summary.csv; the competition and the parent come from the run's config.json, the change from the first
 docstring line of exp/<exp>.py. The PNG's left panel holds each run's ROC curve over its out-of-fold
 predictions (<exp>/oof.csv), the right one its validation AUC per epoch (<exp>/fold*/metrics.csv):
 thin lines per fold, a thick line for their mean.
@@ -23,14 +23,14 @@ from common.config import experiment_summary, list_experiments
 from common.errors import UserError, cli
 
 SUMMARY_COLUMNS = ["exp", "folds", "cv_auc", "minutes"]
-HEADER = {"exp": "exp", "parent": "parent", "change": "change", "cv_auc": "CV AUC", "folds": "folds",
-          "minutes": "minutes"}
+HEADER = {"exp": "exp", "competition": "competition", "parent": "parent", "change": "change", "cv_auc": "CV AUC",
+          "folds": "folds", "minutes": "minutes"}
 
 
-def run_parent(run_dir: Path) -> str:
-    """The parent recorded in a run's config.json ("" without one)."""
+def run_config(run_dir: Path) -> dict:
+    """A run's config.json ({} without one)."""
     config = run_dir / "config.json"
-    return json.loads(config.read_text()).get("parent", "") if config.is_file() else ""
+    return json.loads(config.read_text()) if config.is_file() else {}
 
 
 def runs_table(output_dir: Path) -> pd.DataFrame:
@@ -45,7 +45,9 @@ def runs_table(output_dir: Path) -> pd.DataFrame:
     if missing:
         raise UserError(f"{summary} has no column {', '.join(missing)}; it must be the file main.py appends to")
     runs = runs.drop_duplicates("exp", keep="last").sort_values("exp").reset_index(drop=True)
-    runs["parent"] = [run_parent(output_dir / exp) for exp in runs["exp"]]
+    configs = [run_config(output_dir / exp) for exp in runs["exp"]]
+    runs["parent"] = [c.get("parent", "") for c in configs]
+    runs["competition"] = [c.get("competition", "seti") for c in configs]  # runs before G2Net were SETI
     runs["change"] = [experiment_summary(exp) if exp in list_experiments() else "" for exp in runs["exp"]]
     return runs[list(HEADER)]
 
@@ -56,7 +58,8 @@ def to_markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(HEADER.values()) + " |",
              "|" + "|".join("---:" if key in numeric else "---" for key in HEADER) + "|"]
     for row in table.itertuples(index=False):
-        cells = [row.exp, row.parent, row.change, f"{row.cv_auc:.4f}", row.folds, f"{row.minutes:.1f}"]
+        cells = [row.exp, row.competition, row.parent, row.change, f"{row.cv_auc:.4f}", row.folds,
+                 f"{row.minutes:.1f}"]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -1,7 +1,7 @@
 """exp0001 = simple baseline: six scans stacked along time, EfficientNet-B0, BCE."""
 from dataclasses import dataclass
 
-from common.config import Config as Base
+from common.seti.config import Config as Base
 
 
 @dataclass

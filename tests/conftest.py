@@ -49,7 +49,7 @@ def synth_dir(tmp_path_factory):
     import sys
 
     out = tmp_path_factory.mktemp("synth") / "input"
-    run(ROOT, sys.executable, "-m", "common.synth", "--out", out, "--train", 48, "--test", 12, "--old", 0,
+    run(ROOT, sys.executable, "-m", "common.seti.synth", "--out", out, "--train", 48, "--test", 12, "--old", 0,
         "--positive-fraction", 0.3, "--seed", 1, "--workers", 2)
     return out
 

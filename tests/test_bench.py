@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from bench import report, sensitivity, throughput
-from common import synth
+from common.seti import synth
 from common.config import load_config
-from common.models import build_model, save_checkpoint
+from common.models import save_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ def trained(tmp_path):
                  f"output_dir={tmp_path / 'out'}", f"data_dir={data}"]
     cfg = load_config("exp0001", overrides)
     (cfg.exp_dir() / "fold0").mkdir(parents=True)
-    save_checkpoint(cfg.exp_dir() / "fold0" / "best.pt", build_model(cfg), cfg)
+    save_checkpoint(cfg.exp_dir() / "fold0" / "best.pt", throughput.make_model(cfg), cfg)
     return overrides
 
 

@@ -6,13 +6,14 @@ import pytest
 
 from common.config import Config, apply_overrides, load_config
 from common.errors import UserError
+from common.seti.config import Config as SetiConfig
 
 
 def test_exp0001_is_the_base_config():
     cfg = load_config("exp0001")
     assert cfg.exp == "exp0001" and cfg.parent == "base"
     assert {k: v for k, v in cfg.to_dict().items() if k not in ("exp", "parent")} == \
-        {k: v for k, v in Config().to_dict().items() if k not in ("exp", "parent")}
+        {k: v for k, v in SetiConfig().to_dict().items() if k not in ("exp", "parent")}
 
 
 def test_overrides_are_cast_to_the_key_type():

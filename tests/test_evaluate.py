@@ -25,7 +25,7 @@ def test_submission_end_to_end(trained_run, synth_dir, tmp_path):
 
 def test_oof_reports_auc_with_and_without_tta(trained_run, synth_dir):
     out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--oof", "--tta", 2, *tiny_settings(synth_dir, trained_run))
-    assert "without TTA" in out.stdout and "with 2x TTA" in out.stdout and "48 cadences" in out.stdout
+    assert "without TTA" in out.stdout and "with 2x TTA" in out.stdout and "48 samples" in out.stdout
 
 
 def test_missing_fold_checkpoint_names_the_fold_and_command(trained_run, synth_dir, tmp_path):

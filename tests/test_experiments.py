@@ -5,8 +5,8 @@ import re
 import pytest
 import torch
 
-from common.config import Config, experiment_class, list_experiments, load_config
-from common.data import in_channels
+from common.competition import competition
+from common.config import experiment_class, list_experiments, load_config
 from common.models import build_model
 
 EXPERIMENTS = list_experiments()
@@ -48,22 +48,25 @@ def test_differs_from_its_parent(name):
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_overrides_only_existing_keys(name):
     """A misspelt key in an experiment would silently add a field that nothing reads."""
-    assert set(settings(experiment_class(name)())) == set(settings(Config()))
+    cfg = experiment_class(name)()
+    assert set(settings(cfg)) == set(settings(competition(cfg).Config()))
 
 
 def one_per_model() -> list[str]:
-    """The first experiment of each distinct (model_name, layout, stem_stride)."""
+    """The first experiment of each distinct model and input (the keys a checkpoint must share)."""
     first = {}
     for name in EXPERIMENTS:
         cfg = load_config(name)
-        first.setdefault((cfg.model_name, cfg.layout, cfg.stem_stride), name)
+        model_keys = competition(cfg).MODEL_KEYS
+        first.setdefault((cfg.competition, *(getattr(cfg, k) for k in model_keys if k != "image_size")), name)
     return list(first.values())
 
 
 @pytest.mark.parametrize("name", one_per_model())
 def test_model_builds_and_gives_one_logit(name):
-    cfg = load_config(name)
-    model = build_model(cfg).eval()
+    cfg = load_config(name, ["image_size=64"])
+    comp = competition(cfg)
+    model = build_model(cfg, comp.make_front_end(cfg), comp.in_channels(cfg)).eval()
     with torch.no_grad():
-        out = model(torch.randn(2, in_channels(cfg.layout), 64, 64))
+        out = model(torch.randn(2, *comp.SAMPLE_SHAPE))
     assert out.shape == (2, 1)

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from common.config import Config
+from common.seti.config import Config
 from common.errors import UserError
 from common.losses import build_loss
 

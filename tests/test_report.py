@@ -24,7 +24,8 @@ def fake_run(output_dir, exp, parent, separation, epochs=4, n=200, seed=0):
     logit = separation * 4 * target + rng.standard_normal(n)
     pd.DataFrame({"id": [f"{i:015x}" for i in range(n)], "target": target, "fold": np.arange(n) % 2,
                   "pred": 1 / (1 + np.exp(-logit)), "logit": logit}).to_csv(run / "oof.csv", index=False)
-    (run / "config.json").write_text(json.dumps({"exp": exp, "parent": parent}))
+    config = {"exp": exp, "parent": parent, **({"competition": "seti"} if exp != "exp0001" else {})}
+    (run / "config.json").write_text(json.dumps(config))  # exp0001's predates the competition key
     for fold in (0, 1):
         (run / f"fold{fold}").mkdir()
         auc = separation - 0.3 * np.exp(-np.arange(epochs)) + 0.01 * fold
@@ -49,9 +50,9 @@ def test_report_lists_the_latest_run_of_each_experiment(outputs, tmp_path):
     assert md_path == tmp_path / "docs" / "report.md" and md_path.read_text() == markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| exp0")]
     assert rows == [
-        "| exp0001 | base | exp0001 = simple baseline: six scans stacked along time, EfficientNet-B0, BCE. "
+        "| exp0001 | seti | base | exp0001 = simple baseline: six scans stacked along time, EfficientNet-B0, BCE. "
         "| 0.7123 | 0 1 | 2.2 |",
-        "| exp0012 | exp0007 | exp0012 = exp0007 + input [aaa,bcd] | 0.9346 | 0 1 | 3.5 |",
+        "| exp0012 | seti | exp0007 | exp0012 = exp0007 + input [aaa,bcd] | 0.9346 | 0 1 | 3.5 |",
     ]
     with Image.open(png_path) as png:
         assert png.format == "PNG" and png.width > 1000 and png.height > 500
@@ -61,7 +62,7 @@ def test_cli_prints_the_table(outputs, tmp_path):
     out = subprocess.run([sys.executable, "-m", "common.report", "--output-dir", outputs, "--out",
                           tmp_path / "r.md"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert "| exp0012 | exp0007 |" in out.stdout and (tmp_path / "r.md").is_file() and (tmp_path / "r.png").is_file()
+    assert "| exp0012 | seti | exp0007 |" in out.stdout and (tmp_path / "r.md").is_file() and (tmp_path / "r.png").is_file()
 
 
 def test_no_runs_is_a_one_line_error(tmp_path):

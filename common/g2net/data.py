@@ -10,8 +10,6 @@ raw strain of order 1e-20; `load_strain` returns it x1e20 as float32 (order 1, s
 Every problem with the input is a one-line `UserError` that names the file and says what to do.
 Workers only read files; whitening and the CQT run on the device (common.g2net.frontend).
 """
-import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,101 +17,8 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from common.errors import UserError
-
-# ---------------------------------------------------------------------------------------------------
-# generic: the lead moves these to common/data.py (same names and signatures as there; no G2Net names)
-
-
-def existing_ids(folder: Path, depth: int) -> set[str]:
-    """Ids of all `.npy` files `depth` folder levels below `folder` (directory scans only, no stat per file)."""
-    level = [str(folder)]
-    for _ in range(depth):
-        level = [e.path for d in level for e in os.scandir(d) if e.is_dir()]
-    return {e.name[:-4] for d in level for e in os.scandir(d) if e.name.endswith(".npy")}
-
-
-def read_csv_checked(path: Path, columns: tuple[str, ...], hint: str) -> pd.DataFrame:
-    """A CSV with `columns` and unique ids (read as strings); `hint` says how to get data when it is missing."""
-    if not path.is_file():
-        raise UserError(f"{path} not found; {hint}")
-    try:
-        df = pd.read_csv(path, dtype={"id": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise UserError(f"cannot parse {path} ({type(e).__name__}); it must be a CSV with columns "
-                        f"{','.join(columns)}") from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise UserError(f"{path} has no column {', '.join(missing)} (found: {', '.join(map(str, df.columns))}); "
-                        f"expected columns {','.join(columns)}")
-    dup = df["id"][df["id"].duplicated()]
-    if len(dup):
-        raise UserError(f"{path} lists {dup.nunique()} ids more than once (e.g. {', '.join(dup.iloc[:3])}); "
-                        "each id must appear once")
-    return df
-
-
-def nested_path(folder, sample_id: str, depth: int) -> Path:
-    """Kaggle's nesting: `folder/<id[0]>/.../<id[depth-1]>/<id>.npy`."""
-    return Path(folder, *sample_id[:depth], f"{sample_id}.npy")
-
-
-def attach_paths(df: pd.DataFrame, folder: Path, depth: int, csv: Path, hint: str,
-                 exact: bool = False) -> pd.DataFrame:
-    """Add each id's file path (`nested_path(folder, id, depth)`), found with one scan of `folder`; every id
-    needs a file and, when exact, every file an id."""
-    if not folder.is_dir():
-        raise UserError(f"{folder}/ not found; {hint}")
-    have = existing_ids(folder, depth)
-    if not have:
-        raise UserError(f"{folder}/ holds no .npy files; {hint}")
-    missing = df.loc[~df["id"].isin(have), "id"]
-    if len(missing):
-        pattern = "".join(f"<id[{k}]>/" for k in range(depth))
-        raise UserError(f"{len(missing)} ids in {csv} have no file in {folder}/ (e.g. "
-                        f"{', '.join(missing.iloc[:3])}); expected {folder}/{pattern}<id>.npy")
-    extra = sorted(have - set(df["id"])) if exact else []
-    if extra:
-        raise UserError(f"{folder}/ holds {len(extra)} files not listed in {csv} (e.g. {', '.join(extra[:3])}); "
-                        "use the CSV that came with this data")
-    return df.assign(path=[str(nested_path(folder, i, depth)) for i in df["id"]])
-
-
-def check_data_dir(data_dir: Path, hint: str) -> None:
-    if not data_dir.is_dir():
-        raise UserError(f"data folder {data_dir}/ not found; {hint}")
-
-
-_warned_nonfinite = False
-
-
-def load_npy(path, shape: tuple[int, ...], axes: str, nan_policy: str = "warn") -> np.ndarray:
-    """Load one sample as float32, checking that it is a readable float array of `shape` (described by
-    `axes`) and finite: NaN/Inf become 0 with one warning per process, or stop with nan_policy="error"."""
-    global _warned_nonfinite
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise UserError(f"cannot read {path} ({e}); the file is truncated or not a .npy array: "
-                        "re-download or regenerate it") from None
-    if x.shape != shape or not np.issubdtype(x.dtype, np.floating):
-        raise UserError(f"{path} holds a {x.dtype} array of shape {x.shape}; expected a float array "
-                        f"of shape {shape} ({axes})")
-    x = x.astype(np.float32)
-    bad = ~np.isfinite(x)
-    if bad.any():
-        if nan_policy == "error":
-            raise UserError(f"{path} holds {bad.sum()} NaN/Inf values (nan_policy=error)")
-        if not _warned_nonfinite:
-            warnings.warn(f"{path} holds {bad.sum()} NaN/Inf values, replaced with 0 (further files "
-                          "not reported; --set nan_policy=error to stop instead)", stacklevel=2)
-            _warned_nonfinite = True
-        x[bad] = 0.0
-    return x
-
-
-# end of generic
-# ---------------------------------------------------------------------------------------------------
+from common.data import attach_paths, check_data_dir, load_npy, read_csv_checked
+from common.data import sample_path as nested_path
 
 SAMPLE_SHAPE = (3, 4096)  # detectors H1, L1, V1 x 2 s at 2048 Hz
 DEPTH = 3  # train/<id[0]>/<id[1]>/<id[2]>/<id>.npy

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
+import common.data
 from common.errors import UserError
-from common.g2net import data
 from common.g2net.data import StrainDataset, load_strain, read_labels, read_submission_ids, sample_path
 
 
@@ -35,7 +35,7 @@ def g2net_dir(tmp_path):
 
 @pytest.fixture
 def fresh_warning(monkeypatch):
-    monkeypatch.setattr(data, "_warned_nonfinite", False)
+    monkeypatch.setattr(common.data, "_warned_nonfinite", False)
 
 
 def test_layout_read_back(tmp_path):

@@ -3,10 +3,11 @@ import pandas as pd
 import pytest
 import torch
 
-from common.config import Config
-from common.data import (LAYOUTS, CadenceDataset, cadence_to_image, load_cadence, make_dataset, read_test,
-                         read_train, resize_image, subtract_median)
 from common.errors import UserError
+from common.seti.competition import make_dataset, make_front_end
+from common.seti.config import Config
+from common.seti.data import (LAYOUTS, CadenceDataset, cadence_to_image, load_cadence, read_test, read_train,
+                              resize_image, subtract_median)
 
 EXPECTED = {"stack6": (1, 1638, 256), "on": (1, 819, 256), "aaa_bcd": (2, 819, 256), "aaabcd": (1, 1638, 256),
             "abacad": (6, 273, 256)}
@@ -59,17 +60,18 @@ def test_read_train_folds_are_stratified_and_reproducible(kaggle_dir):
     assert all(pd.Series(a["path"]).map(lambda p: p.endswith(".npy")))
 
 
-def test_dataset_gives_resized_images_and_raw_cadences(kaggle_dir):
+def test_workers_give_cadences_and_the_front_end_makes_images(kaggle_dir):
     df = read_train(kaggle_dir, 4, seed=0)
+    x, y = make_dataset(Config(), df, train=False)[0]
+    assert x.shape == (6, 273, 256) and x.dtype == torch.float32 and y.item() == df["target"].iloc[0]
+    batch = torch.stack([make_dataset(Config(), df, train=False)[i][0] for i in range(3)])
     for layout, channels in (("aaa_bcd", 2), ("abacad", 6)):
-        cfg = Config(layout=layout, image_size=32, data_dir=str(kaggle_dir))
-        x, y = make_dataset(cfg, df, train=False)[0]
-        assert x.shape == (channels, 32, 32) and x.dtype == torch.float32 and y.item() == df["target"].iloc[0]
-    raw, _ = make_dataset(Config(), df, train=False, raw=True)[1]
-    assert raw.shape == (6, 273, 256)
+        front_end = make_front_end(Config(layout=layout, image_size=32))
+        assert front_end(batch).shape == (3, channels, 32, 32)
+        assert torch.allclose(front_end(batch)[1], resize_image(cadence_to_image(batch[1], layout), 32), atol=1e-5)
 
 
-def test_albumentations_hook_is_applied(kaggle_dir):
+def test_albumentations_hook_sees_the_six_scans_as_channels(kaggle_dir):
     df = read_train(kaggle_dir, 4, seed=0)
     calls = []
 
@@ -77,14 +79,14 @@ def test_albumentations_hook_is_applied(kaggle_dir):
         calls.append(image.shape)
         return {"image": image * 0}
 
-    x, _ = CadenceDataset(df["path"], df["target"], layout="on", image_transform=hook)[0]
-    assert calls == [(819, 256, 1)] and x.abs().max() == 0
+    x, _ = CadenceDataset(df["path"], df["target"], image_transform=hook)[0]
+    assert calls == [(273, 256, 6)] and x.shape == (6, 273, 256) and x.abs().max() == 0
 
 
 # ---- bad input: one clear message naming the path ----
 
 def test_missing_data_folder(tmp_path):
-    with pytest.raises(UserError, match=r"nowhere/ not found; generate synthetic data with `python -m common.synth"):
+    with pytest.raises(UserError, match=r"nowhere/ not found; generate synthetic data with `python -m common.seti.synth"):
         read_train(tmp_path / "nowhere", 4, 0)
 
 

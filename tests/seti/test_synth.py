@@ -1,4 +1,4 @@
-"""common.synth: Kaggle layout, determinism, where the signal sits, refusals and --show."""
+"""common.seti.synth: Kaggle layout, determinism, where the signal sits, refusals and --show."""
 import re
 import subprocess
 import sys
@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from common import synth
+from common.seti import synth
 from common.errors import UserError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = ["--train", "24", "--test", "8", "--old", "8"]
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "common.synth", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "common.seti.synth", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import torch
 
-from common.augment import flip_freq, flip_time, permute_scans
+from common.seti.augment import flip_freq, flip_time, permute_scans
 
 IDENTITY = (0, 1, 2)
 CYCLIC = (1, 2, 0)

@@ -3,9 +3,9 @@ import itertools
 import pytest
 import torch
 
-from common.augment import flip_freq
-from common.cadence import OFF_SCANS, ON_SCANS
-from common.tta import VIEWS, apply_view, tta_views
+from common.seti.augment import flip_freq
+from common.seti.cadence import OFF_SCANS, ON_SCANS
+from common.seti.tta import VIEWS, apply_view, tta_views
 
 
 def test_sixteen_distinct_views():

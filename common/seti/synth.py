@@ -1,4 +1,4 @@
-"""Synthetic SETI Breakthrough Listen data in the Kaggle layout, made with setigen (python -m common.synth).
+"""Synthetic SETI Breakthrough Listen data in the Kaggle layout, made with setigen (python -m common.seti.synth).
 
 A cadence is one block of 6*273 time rows x 256 frequency channels (dt = 1 s, df = 1 Hz, so times
 are rows and frequencies are channels) of setigen's chi-square noise, cut into six scans in ABACAD
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from common.cadence import N_FREQ, N_SCANS, N_TIME, OFF_SCANS, ON_SCANS
+from common.seti.cadence import N_FREQ, N_SCANS, N_TIME, OFF_SCANS, ON_SCANS
 from common.errors import UserError, cli
 
 SPLITS = {"train": 0, "test": 1, "old": 2}  # split -> its code in the seed's spawn key
@@ -231,11 +231,11 @@ def generate(out, sizes: dict, seed=0, positive_fraction=0.1, snr_min=4.0, snr_m
 
 def show(cadence_id: str, data_dir, png=None) -> Path:
     """Save a PNG of cadence `cadence_id` found in data_dir's train/, test/ or old/train/."""
-    from common.plots import save_cadence_png
+    from common.seti.plots import save_cadence_png
 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise UserError(f"--data-dir {data_dir} does not exist; generate data with python -m common.synth")
+        raise UserError(f"--data-dir {data_dir} does not exist; generate data with python -m common.seti.synth")
     if not re.fullmatch(r"[0-9a-zA-Z_]+", cadence_id):
         raise UserError(f"--show {cadence_id!r} is not a cadence id (15 hex characters, e.g. 0a3f9c1d2e4b5f6)")
     places = {"train": "train_labels.csv", "test": None, "old/train": "old/train_labels.csv"}
@@ -278,7 +278,7 @@ def _check_options(args) -> None:
 
 @cli
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m common.synth", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m common.seti.synth", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="input", help="dataset folder (default input)")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from common.augment import (_or_labels, add_noise, build_cadence_transform,
+from common.seti.augment import (_or_labels, add_noise, build_cadence_transform,
                             build_image_transform, draw_line, flip_freq, flip_time, mix_batch, permute_scans,
                             swap_on_off)
-from common.cadence import OFF_SCANS, ON_SCANS
-from common.config import Config
+from common.seti.cadence import OFF_SCANS, ON_SCANS
+from common.seti.config import Config
 
 SHAPE = (6, 16, 32)
 

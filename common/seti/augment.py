@@ -6,7 +6,7 @@ OFF scans at 1, 3, 5. A needle (target 1) is a drifting narrowband line in the O
 import albumentations as A
 import torch
 
-from common.cadence import OFF_SCANS, ON_SCANS
+from common.seti.cadence import OFF_SCANS, ON_SCANS
 
 
 def flip_freq(x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,27 @@
+"""The interface between the engine and a competition: a package `common/<name>/` whose module
+`competition.py` provides
+
+    Config                          the competition's base config (a subclass of common.config.Config)
+    MODEL_KEYS                      config keys a checkpoint must share with the config that evaluates it
+    SAMPLE_SHAPE                    the shape of one sample as the loader gives it
+    read_train(cfg) -> DataFrame    id, target, path, fold (stratified, reproducible for n_folds and seed)
+    read_test(cfg) -> DataFrame     id, path, in sample_submission.csv's order
+    make_dataset(cfg, df, train)    a torch Dataset of (sample, target): what the loader workers do, reading
+                                    files (and, when train, any per-sample augmentation that must run there)
+    make_front_end(cfg, fit)        an nn.Module turning a batch of samples into the model input on the
+                                    device; fit=True fits what it learns from cfg.data_dir (a whitening
+                                    spectrum), fit=False leaves that to a checkpoint's state_dict
+    in_channels(cfg)                channels of the model input
+    augment_batch(cfg, x, y, epoch) training augmentation of a batch of samples on the device -> (x, y)
+    tta_views(cfg, n)               the first n label-preserving test-time views
+    apply_view(x, view)             one view of a batch of samples
+
+main.py and evaluate.py use nothing else of a competition, and name none.
+"""
+import importlib
+from types import ModuleType
+
+
+def competition(cfg) -> ModuleType:
+    """The interface of cfg.competition (common.seti.competition, common.g2net.competition)."""
+    return importlib.import_module(f"common.{cfg.competition}.competition")

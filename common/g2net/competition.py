@@ -1,0 +1,54 @@
+"""G2Net Gravitational Wave Detection behind the engine's competition interface (see common/competition.py).
+
+A sample is one `.npy` of shape (3, 4096): detectors H1, L1, V1, 2 s at 2048 Hz, read x1e20 by the loader
+workers. On the device the front end whitens it by the training negatives' average amplitude spectrum and
+makes a CQT image (`front_end=cqt`) or keeps the whitened wave (`front_end=wave`).
+"""
+from common.data import assign_folds
+from common.g2net.augment import apply_view, augment_batch as _augment, tta_views as _views
+from common.g2net.config import Config
+from common.g2net.data import SAMPLE_SHAPE, StrainDataset, read_labels, read_submission_ids
+from common.g2net.frontend import DETECTORS, FrontEnd, cached_spectrum
+
+MODEL_KEYS = ("model_name", "front_end", "image_size", "bandpass_low", "bandpass_high", "stem_stride")
+
+
+def read_train(cfg):
+    return assign_folds(read_labels(cfg.data_dir), cfg.n_folds, cfg.seed)
+
+
+def read_test(cfg):
+    return read_submission_ids(cfg.data_dir)
+
+
+def make_dataset(cfg, df, train: bool) -> StrainDataset:
+    """Strain files of df; the workers only read them (augmentations run on the device)."""
+    return StrainDataset(df["path"], df["target"] if "target" in df else None, cfg.nan_policy)
+
+
+def make_front_end(cfg, fit: bool = False) -> FrontEnd:
+    """Whitening (+ CQT): fitted to the average spectrum of all training negatives in cfg.data_dir (cached
+    there), as the top teams did; unfitted it waits for a checkpoint's spectrum."""
+    spectrum = None
+    if fit:
+        negatives = read_labels(cfg.data_dir).query("target == 0")
+        spectrum = cached_spectrum(cfg.data_dir, negatives["id"], negatives["path"],
+                                   num_workers=cfg.num_workers, nan_policy=cfg.nan_policy)
+    bandpass = (cfg.bandpass_low, cfg.bandpass_high) if cfg.bandpass_high else None
+    return FrontEnd(cfg.front_end, spectrum, bandpass, cfg.image_size)
+
+
+def in_channels(cfg) -> int:
+    return len(DETECTORS)
+
+
+def augment_batch(cfg, x, y, epoch: int):
+    return _augment(x, y, cfg.swap_ligo, cfg.flip_sign, cfg.time_shift, cfg.max_shift)
+
+
+def tta_views(cfg, n: int):
+    return _views(n)
+
+
+__all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "read_train", "read_test", "make_dataset", "make_front_end",
+           "in_channels", "augment_batch", "tta_views", "apply_view"]

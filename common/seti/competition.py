@@ -1,0 +1,46 @@
+"""SETI Breakthrough Listen behind the engine's competition interface (see common/competition.py)."""
+from common.seti.cadence import CADENCE_SHAPE as SAMPLE_SHAPE
+from common.seti.augment import build_cadence_transform, build_image_transform, mix_batch
+from common.seti.config import Config
+from common.seti.data import CadenceDataset, CadenceToImage, read_test as _read_test, read_train as _read_train
+from common.seti.data import in_channels as _layout_channels
+from common.seti.tta import apply_view, tta_views as _views
+
+MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "stem_stride")
+
+
+def read_train(cfg):
+    return _read_train(cfg.data_dir, cfg.n_folds, cfg.seed)
+
+
+def read_test(cfg):
+    return _read_test(cfg.data_dir)
+
+
+def make_dataset(cfg, df, train: bool) -> CadenceDataset:
+    """Cadences of df; augmented per cadence when train."""
+    return CadenceDataset(df["path"], df["target"] if "target" in df else None,
+                          cadence_transform=build_cadence_transform(cfg) if train else None,
+                          image_transform=build_image_transform(cfg) if train else None,
+                          nan_policy=cfg.nan_policy)
+
+
+def make_front_end(cfg, fit: bool = False) -> CadenceToImage:
+    """Nothing to fit: the layout and resize are fixed."""
+    return CadenceToImage(cfg.layout, cfg.image_size, cfg.interpolation, cfg.median_subtract)
+
+
+def in_channels(cfg) -> int:
+    return _layout_channels(cfg.layout)
+
+
+def augment_batch(cfg, x, y, epoch: int):
+    return mix_batch(x, y, cfg, epoch)
+
+
+def tta_views(cfg, n: int):
+    return _views(n)
+
+
+__all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "read_train", "read_test", "make_dataset", "make_front_end", "in_channels",
+           "augment_batch", "tta_views", "apply_view"]

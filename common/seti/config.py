@@ -1,0 +1,47 @@
+"""SETI Breakthrough Listen's base config: the engine's keys plus the cadence layout, its image and its
+augmentations. Every SETI experiment (exp00NN) inherits from it; `exp0001` is this config unchanged."""
+from dataclasses import dataclass
+
+from common.config import Config as EngineConfig
+from common.errors import UserError
+
+LAYOUTS = ("stack6", "on", "aaa_bcd", "aaabcd", "abacad")
+INTERPOLATIONS = ("bicubic", "bilinear", "area", "nearest")
+VIEW_COUNTS = (1, 2, 4, 8, 16)
+
+
+@dataclass
+class Config(EngineConfig):
+    competition: str = "seti"
+    data_dir: str = "input/seti"  # Kaggle layout: train/, test/, train_labels.csv, sample_submission.csv
+    wandb_project: str = "seti"
+
+    # input: a layout of the six scans, resized on the device
+    layout: str = "stack6"  # stack6 | on | aaa_bcd | aaabcd | abacad (see common.seti.data.LAYOUTS)
+    image_size: int = 0  # square side the layout image is resized to; 0 keeps the native size
+    interpolation: str = "bicubic"  # bicubic | bilinear | area | nearest
+    median_subtract: bool = False  # subtract each scan's median spectrum (exp0011)
+
+    # augmentation (probabilities unless stated)
+    flip_freq: float = 0.0  # mirror the frequency axis
+    flip_time: float = 0.0  # reverse time within each scan
+    shift_scale_rotate: float = 0.0
+    motion_blur: float = 0.0
+    distort: float = 0.0  # optical / grid / elastic distortion
+    spec_augment: float = 0.0  # XYMasking (time and frequency masks)
+    noise_aug: float = 0.0  # add chi-square-like noise
+    line_aug: float = 0.0  # draw a drifting line into the ON scans, target -> 1
+    shuffle_cons: float = 0.0  # permute ON scans among themselves and OFF among themselves
+    shuffle_inv: float = 0.0  # swap ON and OFF scans, target -> 0
+    mixup: float = 0.0  # probability of mixup per batch (OR label rule)
+    mixup_alpha: float = 1.0
+    cutmix: float = 0.0  # probability of CutMix per batch (OR label rule)
+    mix_off_frac: float = 0.0  # turn mixup/cutmix off for this last fraction of epochs
+
+    tta: int = 16  # test-time views: 1, 2, 4, 8 or 16
+
+    def validate(self) -> None:
+        super().validate()
+        for key, allowed in (("layout", LAYOUTS), ("interpolation", INTERPOLATIONS), ("tta", VIEW_COUNTS)):
+            if getattr(self, key) not in allowed:
+                raise UserError(f"{key}={getattr(self, key)!r} is not one of {', '.join(map(str, allowed))}")

@@ -1,0 +1,124 @@
+"""SETI data: the Kaggle layout, the cadence Dataset the loader workers run, and the device front end.
+
+A cadence is one `.npy` file of shape (6, 273, 256) = (scan, time, frequency), scans in order
+ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. Workers only read cadences (and run
+the training augmentations of a single cadence); the front end turns a batch into the model input on the
+device: [median subtraction] -> a `layout` stacking scans along time and/or channels -> resize.
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
+
+from common.data import assign_folds, attach_paths, check_data_dir, load_npy, read_csv_checked
+from common.seti.cadence import CADENCE_SHAPE
+
+# layout -> channels, each a list of scans stacked along time (top to bottom)
+LAYOUTS = {
+    "stack6": [[0, 1, 2, 3, 4, 5]],  # the cadence as one tall image
+    "on": [[0, 2, 4]],  # ON scans only
+    "aaa_bcd": [[0, 2, 4], [1, 3, 5]],  # channel 1: ON scans, channel 2: OFF scans
+    "aaabcd": [[0, 2, 4, 1, 3, 5]],  # tile order AAABCD
+    "abacad": [[0], [1], [2], [3], [4], [5]],  # each scan its own channel
+}
+
+NO_DATA_HINT = ("generate synthetic data with `python -m common.seti.synth --out {d}` or unzip the Kaggle "
+                "seti-breakthrough-listen download into {d}/")
+
+
+def in_channels(layout: str) -> int:
+    return len(LAYOUTS[layout])
+
+
+def cadence_to_image(x: torch.Tensor, layout: str) -> torch.Tensor:
+    """(..., 6, T, F) cadence -> (..., C, k*T, F) image: scans picked and stacked per `layout`."""
+    scans = torch.tensor(LAYOUTS[layout], device=x.device)  # (C, k)
+    img = x[..., scans, :, :]  # (..., C, k, T, F)
+    return img.reshape(*img.shape[:-3], img.shape[-3] * img.shape[-2], img.shape[-1])
+
+
+def resize_image(img: torch.Tensor, size: int, interpolation: str = "bicubic") -> torch.Tensor:
+    """Resize (C, H, W) or (B, C, H, W) to size x size; size 0 returns the input unchanged."""
+    if not size or img.shape[-2:] == (size, size):
+        return img
+    batch = img if img.dim() == 4 else img.unsqueeze(0)
+    smooth = interpolation in ("bicubic", "bilinear")
+    out = F.interpolate(batch, size=(size, size), mode=interpolation,
+                        **({"align_corners": False, "antialias": True} if smooth else {}))
+    return out if img.dim() == 4 else out.squeeze(0)
+
+
+def subtract_median(x: torch.Tensor) -> torch.Tensor:
+    """Remove each scan's median spectrum (the "image - median image" of exp0011)."""
+    x = x.contiguous()  # torch.median gives wrong values on expanded (stride-0) views
+    return x - x.median(dim=-2, keepdim=True).values
+
+
+class CadenceToImage(nn.Module):
+    """The SETI front end, on the device: a cadence batch (B, 6, T, F) -> model input (B, C, S, S)."""
+
+    def __init__(self, layout: str, image_size: int = 0, interpolation: str = "bicubic",
+                 median_subtract: bool = False):
+        super().__init__()
+        self.layout, self.image_size, self.interpolation = layout, image_size, interpolation
+        self.median_subtract = median_subtract
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.median_subtract:
+            x = subtract_median(x)
+        return resize_image(cadence_to_image(x, self.layout), self.image_size, self.interpolation)
+
+
+def _read_split(data_dir, split: str, csv_name: str, exact: bool) -> pd.DataFrame:
+    data_dir = Path(data_dir)
+    hint = NO_DATA_HINT.format(d=data_dir)
+    check_data_dir(data_dir, hint)
+    csv = data_dir / csv_name
+    return attach_paths(read_csv_checked(csv, ("id", "target"), hint), data_dir / split, 1, csv, hint, exact)
+
+
+def read_train(data_dir, n_folds: int, seed: int) -> pd.DataFrame:
+    """train_labels.csv with `path` and a stratified `fold` column (reproducible for n_folds, seed)."""
+    return assign_folds(_read_split(data_dir, "train", "train_labels.csv", exact=False), n_folds, seed)
+
+
+def read_test(data_dir) -> pd.DataFrame:
+    """sample_submission.csv with `path`; its ids and the files in test/ must match one to one."""
+    return _read_split(data_dir, "test", "sample_submission.csv", exact=True)
+
+
+def load_cadence(path, nan_policy: str = "warn") -> np.ndarray:
+    """Load one cadence as float32 (6, 273, 256), checking shape, dtype and finiteness."""
+    return load_npy(path, CADENCE_SHAPE, "scan, time, frequency", nan_policy)
+
+
+class CadenceDataset(Dataset):
+    """Cadence files -> (cadence (6, T, F) float32, target), what the loader workers do.
+
+    For training, `cadence_transform(x, y)` (per-cadence augmentations) and then `image_transform`
+    (albumentations on the cadence as a 6-channel HWC image, so every scan moves the same way) run here.
+    """
+
+    def __init__(self, paths, targets=None, cadence_transform=None, image_transform=None,
+                 nan_policy: str = "warn"):
+        self.paths = list(paths)
+        self.targets = np.zeros(len(self.paths), np.float32) if targets is None else np.asarray(targets, np.float32)
+        self.cadence_transform, self.image_transform = cadence_transform, image_transform
+        self.nan_policy = nan_policy
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        x = torch.from_numpy(load_cadence(self.paths[i], self.nan_policy))
+        y = float(self.targets[i])
+        if self.cadence_transform is not None:
+            x, y = self.cadence_transform(x, y)
+        if self.image_transform is not None:
+            hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy())
+            x = torch.from_numpy(self.image_transform(image=hwc)["image"]).permute(2, 0, 1)
+        return x.contiguous(), torch.tensor(y, dtype=torch.float32)
