@@ -39,7 +39,8 @@ from common.models import build_model, head_parameters, init_from, load_checkpoi
 from common.sampler import DistributedSampler, balanced_weights
 
 # keys that may change between an interrupted run and its --resume
-RUNTIME_KEYS = {"folds", "num_workers", "wandb", "wandb_project"}
+# (packed, channels_last and compile change how fast, not what is computed)
+RUNTIME_KEYS = {"folds", "num_workers", "wandb", "wandb_project", "packed", "channels_last", "compile"}
 
 
 class TrainState:

@@ -4,10 +4,14 @@
     Config                          the competition's base config (a subclass of common.config.Config)
     MODEL_KEYS                      config keys a checkpoint must share with the config that evaluates it
     SAMPLE_SHAPE                    the shape of one sample as the loader gives it
+    PACK_DTYPE                      numpy dtype of a packed sample (python -m common.pack)
+    load_sample(cfg, path)          one sample file as the loader gives it before augmentation: a checked
+                                    float32 array of SAMPLE_SHAPE (what a pack stores)
     read_train(cfg) -> DataFrame    id, target, path, fold (stratified, reproducible for n_folds and seed)
     read_test(cfg) -> DataFrame     id, path, in sample_submission.csv's order
     make_dataset(cfg, df, train)    a torch Dataset of (sample, target): what the loader workers do, reading
-                                    files (and, when train, any per-sample augmentation that must run there)
+                                    files, or rows of the pack when common.pack.packed_rows(cfg, df) gives
+                                    them (and, when train, any per-sample augmentation that must run there)
     make_front_end(cfg, fit)        an nn.Module turning a batch of samples into the model input on the
                                     device; fit=True fits what it learns from cfg.data_dir (a whitening
                                     spectrum), fit=False leaves that to a checkpoint's state_dict

@@ -34,6 +34,7 @@ class Config:
     folds: tuple[int, ...] = ()  # folds to train; empty = all n_folds
     seed: int = 42
     num_workers: int = 4
+    packed: bool = True  # read <data_dir>/packed/ (python -m common.pack) when it exists; false reads the files
 
     # model
     model_name: str = "tf_efficientnet_b0"  # any timm model

@@ -5,12 +5,16 @@ workers. On the device the front end whitens it by the training negatives' avera
 makes a CQT image (`front_end=cqt`) or keeps the whitened wave (`front_end=wave`).
 """
 from common.data import assign_folds
+from common.pack import PackedDataset, packed_rows
 from common.g2net.augment import apply_view, augment_batch as _augment, tta_views as _views
 from common.g2net.config import Config
-from common.g2net.data import SAMPLE_SHAPE, StrainDataset, read_labels, read_submission_ids
+from common.g2net.data import SAMPLE_SHAPE, StrainDataset, load_strain, read_labels, read_submission_ids
 from common.g2net.frontend import DETECTORS, FrontEnd, cached_spectrum
 
 MODEL_KEYS = ("model_name", "front_end", "image_size", "bandpass_low", "bandpass_high", "stem_stride")
+# float16 strain x1e20 loses in-band precision after whitening (low frequencies dominate the dynamic
+# range; see common.g2net.data.load_strain): packs are float32, exactly what load_strain gives
+PACK_DTYPE = "float32"
 
 
 def read_train(cfg):
@@ -21,9 +25,16 @@ def read_test(cfg):
     return read_submission_ids(cfg.data_dir)
 
 
-def make_dataset(cfg, df, train: bool) -> StrainDataset:
-    """Strain files of df; the workers only read them (augmentations run on the device)."""
-    return StrainDataset(df["path"], df["target"] if "target" in df else None, cfg.nan_policy)
+def load_sample(cfg, path):
+    return load_strain(path, cfg.nan_policy)
+
+
+def make_dataset(cfg, df, train: bool):
+    """Strain of df, from the pack when there is one, else the files; the workers only read (augmentations
+    run on the device)."""
+    targets = df["target"] if "target" in df else None
+    packed = packed_rows(cfg, df)
+    return PackedDataset(packed, targets) if packed is not None else StrainDataset(df["path"], targets, cfg.nan_policy)
 
 
 def make_front_end(cfg, fit: bool = False) -> FrontEnd:
@@ -50,5 +61,5 @@ def tta_views(cfg, n: int):
     return _views(n)
 
 
-__all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "read_train", "read_test", "make_dataset", "make_front_end",
+__all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "PACK_DTYPE", "load_sample", "read_train", "read_test", "make_dataset", "make_front_end",
            "in_channels", "augment_batch", "tta_views", "apply_view"]

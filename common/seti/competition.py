@@ -1,12 +1,14 @@
 """SETI Breakthrough Listen behind the engine's competition interface (see common/competition.py)."""
+from common.pack import packed_rows
 from common.seti.cadence import CADENCE_SHAPE as SAMPLE_SHAPE
 from common.seti.augment import build_cadence_transform, build_image_transform, mix_batch
 from common.seti.config import Config
-from common.seti.data import CadenceDataset, CadenceToImage, read_test as _read_test, read_train as _read_train
+from common.seti.data import CadenceDataset, CadenceToImage, load_cadence, read_test as _read_test, read_train as _read_train
 from common.seti.data import in_channels as _layout_channels
 from common.seti.tta import apply_view, tta_views as _views
 
 MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "stem_stride")
+PACK_DTYPE = "float16"  # the Kaggle files are float16: packing is lossless
 
 
 def read_train(cfg):
@@ -17,12 +19,16 @@ def read_test(cfg):
     return _read_test(cfg.data_dir)
 
 
+def load_sample(cfg, path):
+    return load_cadence(path, cfg.nan_policy)
+
+
 def make_dataset(cfg, df, train: bool) -> CadenceDataset:
-    """Cadences of df; augmented per cadence when train."""
+    """Cadences of df (from the pack when there is one); augmented per cadence when train."""
     return CadenceDataset(df["path"], df["target"] if "target" in df else None,
                           cadence_transform=build_cadence_transform(cfg) if train else None,
                           image_transform=build_image_transform(cfg) if train else None,
-                          nan_policy=cfg.nan_policy)
+                          nan_policy=cfg.nan_policy, packed=packed_rows(cfg, df))
 
 
 def make_front_end(cfg, fit: bool = False) -> CadenceToImage:
@@ -42,5 +48,5 @@ def tta_views(cfg, n: int):
     return _views(n)
 
 
-__all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "read_train", "read_test", "make_dataset", "make_front_end", "in_channels",
+__all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "PACK_DTYPE", "load_sample", "read_train", "read_test", "make_dataset", "make_front_end", "in_channels",
            "augment_batch", "tta_views", "apply_view"]

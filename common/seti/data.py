@@ -101,20 +101,21 @@ class CadenceDataset(Dataset):
 
     For training, `cadence_transform(x, y)` (per-cadence augmentations) and then `image_transform`
     (albumentations on the cadence as a 6-channel HWC image, so every scan moves the same way) run here.
+    `packed` (common.pack.PackedRows over the same samples) reads rows of a pack instead of the files.
     """
 
     def __init__(self, paths, targets=None, cadence_transform=None, image_transform=None,
-                 nan_policy: str = "warn"):
+                 nan_policy: str = "warn", packed=None):
         self.paths = list(paths)
         self.targets = np.zeros(len(self.paths), np.float32) if targets is None else np.asarray(targets, np.float32)
         self.cadence_transform, self.image_transform = cadence_transform, image_transform
-        self.nan_policy = nan_policy
+        self.nan_policy, self.packed = nan_policy, packed
 
     def __len__(self):
         return len(self.paths)
 
     def __getitem__(self, i):
-        x = torch.from_numpy(load_cadence(self.paths[i], self.nan_policy))
+        x = torch.from_numpy(self.packed[i] if self.packed is not None else load_cadence(self.paths[i], self.nan_policy))
         y = float(self.targets[i])
         if self.cadence_transform is not None:
             x, y = self.cadence_transform(x, y)
