@@ -23,7 +23,7 @@ from common.competition import competition
 from common.config import add_config_args, config_from_args
 from common.errors import UserError, cli
 from common.metrics import combine, fit_temperature, validate_submission
-from common.models import build_model, load_checkpoint
+from common.models import build_model, load_checkpoint, speed_up
 
 
 def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
@@ -43,7 +43,7 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
                             "same --set options as training")
         model = build_model(cfg, comp.make_front_end(cfg), comp.in_channels(cfg))
         model.load_state_dict(ckpt["model"])
-        models[fold] = accelerator.prepare_model(model.eval(), evaluation_mode=True)
+        models[fold] = accelerator.prepare_model(speed_up(model, cfg).eval(), evaluation_mode=True)
     return models
 
 

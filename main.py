@@ -35,7 +35,7 @@ from common.data import seed_worker
 from common.errors import UserError, cli
 from common.losses import build_loss
 from common.metrics import sigmoid
-from common.models import build_model, head_parameters, init_from, load_checkpoint, save_checkpoint
+from common.models import build_model, head_parameters, init_from, load_checkpoint, save_checkpoint, speed_up
 from common.sampler import DistributedSampler, balanced_weights
 
 # keys that may change between an interrupted run and its --resume
@@ -146,6 +146,7 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     model = build_model(cfg, front_end, comp.in_channels(cfg))
     if cfg.init_from:
         accelerator.print(f"fold {fold}: initialised from {init_from(model, cfg.init_from, cfg.output_dir)}")
+    speed_up(model, cfg)
     loss_fn = build_loss(cfg)
     optimizer = make_optimizer(cfg, model, loss_fn)
     steps_per_epoch = max(1, len(train_loader) // cfg.grad_accum)

@@ -44,6 +44,8 @@ class Config:
     drop_rate: float = 0.0
     drop_path_rate: float = 0.0
     stem_stride: int = 2  # 1 keeps full resolution in the first conv (exp0021)
+    channels_last: bool = False  # backbone and its input in channels_last memory format (4D inputs only)
+    compile: bool = False  # torch.compile the backbone (nn.Module.compile: checkpoints keep their keys)
 
     # optimisation
     epochs: int = 20

@@ -14,12 +14,36 @@ class Classifier(nn.Module):
     input, run on the device) then `backbone`. Checkpoints hold both, so a front end fitted to the
     training data (a whitening spectrum) travels with the weights."""
 
+    channels_last = False  # set by speed_up: the backbone's 4D input goes in channels_last memory format
+
     def __init__(self, front_end: nn.Module, backbone: nn.Module):
         super().__init__()
         self.front_end, self.backbone = front_end, backbone
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone(self.front_end(x))
+        x = self.front_end(x)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.backbone(x)
+
+
+# keyword arguments of nn.Module.compile for `compile=True` (tests use a cheaper backend than inductor)
+COMPILE_KWARGS: dict = {}
+
+
+def speed_up(model: Classifier, cfg) -> Classifier:
+    """Apply the config keys that change speed, not results (main.py and evaluate.py call it before accelerate's
+    prepare): `channels_last` puts the backbone's weights and its input in channels_last memory format;
+    `compile` compiles the backbone in place with nn.Module.compile (torch.compile; the state_dict keeps its
+    keys, so checkpoints do not change). The front end stays eager: the G2Net whitening is FFTs (complex
+    ops, which inductor leaves to eager) and the SETI front end is one resize. Mixed precision stays
+    accelerate's (autocast around the compiled backbone)."""
+    if cfg.channels_last:
+        model.channels_last = True
+        model.backbone.to(memory_format=torch.channels_last)
+    if cfg.compile:
+        model.backbone.compile(**COMPILE_KWARGS)
+    return model
 
 
 def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
