@@ -40,6 +40,18 @@ def test_throughput_runs_and_appends_a_row(tmp_path, capsys):
     assert len(rows) == 1 and "resnet18" in rows[0]
 
 
+def test_throughput_runs_for_g2net_from_a_pack(tmp_path, capsys):
+    doc = tmp_path / "B.md"
+    throughput.main(["--exp", "exp0101", "--model", "resnet18", "--image-size", "32", "--batch-size", "2",
+                     "--num-workers", "0", "--steps", "1", "--warmup", "1", "--synth-count", "20", "--pack",
+                     "--set", "channels_last=true", "--write", "--doc", str(doc)])
+    out = capsys.readouterr().out
+    assert "exp0101 (g2net, front_end cqt)" in out and "data from the pack" in out and "channels_last True" in out
+    assert "| inference 4x TTA, samples/s |" in out and "| pack build, samples/s (0 workers) |" in out
+    rows = [ln for ln in doc.read_text().splitlines() if ln.startswith("| 20")]
+    assert len(rows) == 1 and "exp0101" in rows[0] and "| 4 |" in rows[0]
+
+
 @pytest.fixture
 def trained(tmp_path):
     """A tiny synthetic test split and an untrained resnet18 checkpoint standing in for fold 0."""
