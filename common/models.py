@@ -1,4 +1,6 @@
 """Models: the competition's front end followed by a timm backbone with one logit, and checkpoint I/O."""
+import importlib
+import importlib.util
 import os
 from pathlib import Path
 
@@ -6,6 +8,7 @@ import timm
 import torch
 from torch import nn
 
+import common.nets  # noqa: F401  registers the networks timm lacks (resnet16) with timm
 from common.errors import UserError
 
 
@@ -63,6 +66,7 @@ def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
         kwargs.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(cfg.pretrained_path)))
     else:
         kwargs["pretrained"] = cfg.pretrained
+    register_competition_models(cfg)
     if cfg.model_name not in timm.list_models() and cfg.model_name.split(".")[0] not in timm.list_models():
         raise UserError(f"model_name={cfg.model_name!r} is not a timm model; try timm.list_models('*{cfg.model_name[:6]}*')")
     try:
@@ -78,9 +82,21 @@ def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
     return Classifier(front_end, model)
 
 
+def register_competition_models(cfg) -> None:
+    """Import `common/<competition>/nets.py` where it exists: a competition's own networks (G2Net's 1D CNN)
+    register themselves with timm's registry there."""
+    name = f"common.{cfg.competition}.nets"
+    if cfg.competition and importlib.util.find_spec(name) is not None:
+        importlib.import_module(name)
+
+
 def set_stem_stride(model: nn.Module, stride: int) -> None:
-    """Set the stride of the model's first convolution (timm's `first_conv`)."""
-    conv = model.get_submodule(model.pretrained_cfg["first_conv"])
+    """Set the stride of the model's first convolution (timm's `first_conv`), a 2D one."""
+    conv = model.get_submodule(model.pretrained_cfg.get("first_conv") or "")
+    if not isinstance(conv, nn.Conv2d):
+        name = model.pretrained_cfg.get("architecture", type(model).__name__)
+        raise UserError(f"stem_stride applies to a 2D model's first convolution; {name} has none "
+                        f"({type(conv).__name__}): leave stem_stride=2")
     conv.stride = (stride, stride)
 
 
