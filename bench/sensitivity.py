@@ -10,14 +10,7 @@ method the threshold is the (1 - fpr) quantile of the negatives' scores; a caden
 flagged. Reported per SNR bin, |drift rate| bin, path shape and kind: AUC (needles of the bin against
 all negatives) and detection rate (share of the bin's needles flagged).
 
-Classical search, in the style of turboSETI: an incoherent dedoppler of each scan on its own. For each
-drift rate on a grid of whole channels per scan (-max_drift .. max_drift) and each start channel, the
-sum of the standardised scan along the straight line, divided by sqrt(rows): the line's SNR in noise
-sigmas. A scan's peak is its largest line SNR. Score = mean of the three ON peaks - largest OFF peak:
-high when all (or most) ON scans hold a line and no OFF scan does, so RFI seen in every scan and signals
-in OFF scans score low. turbo_seti.find_doppler.FindDoppler is not used: it reads .h5/.fil files
-through blimpy (one file per scan, padded to a power of two rows) and writes .dat/.log hit lists above
-an SNR threshold, not a score per array.
+The classical search is SETI's baseline, an incoherent dedoppler (common/seti/baseline.py).
 """
 import argparse
 import os
@@ -28,17 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
-from torch.utils.data import DataLoader
 
 from bench import report
 from common.accel import make_accelerator
 from common.config import add_config_args, config_from_args
-from common.seti.cadence import OFF_SCANS, ON_SCANS
-from common.seti.data import CadenceDataset, read_test
+from common.seti.baseline import MAX_DRIFT, classical_scores
+from common.seti.data import read_test
 from common.errors import UserError, cli
 from common.metrics import combine
 from evaluate import load_fold_models, predict_views
@@ -46,37 +37,6 @@ from evaluate import load_fold_models, predict_views
 METHODS = ("network", "classical")
 DRIFT_EDGES = (0, 2, 5, 10, 20, 30, np.inf)  # |drift rate|, channels per scan
 NEGATIVE_KINDS = ("noise", "rfi", "off_only")
-
-
-def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:
-    """(B, S, T, F) scans -> (B, S): each scan's largest straight-line SNR over drifts and start channels.
-
-    A line of drift d channels per scan from channel f covers channel f + round(d * t / T) in row t.
-    Rows sharing a shift are summed first (differences of cumulative sums over time); the |d| + 1 group
-    sums are then shifted and added, which costs |d| + 1 rather than T gathers per drift.
-    """
-    batch, scans, rows, chans = x.shape
-    x = (x - x.mean((-2, -1), keepdim=True)) / x.std((-2, -1), keepdim=True).clamp_min(1e-6)
-    cum = F.pad(x.cumsum(-2), (0, 0, 1, 0))  # cum[..., r, :] = sum of rows before r
-    peak = torch.full((batch, scans), -torch.inf)
-    for drift in range(-max_drift, max_drift + 1):
-        shifts, counts = torch.unique_consecutive(torch.round(drift * torch.arange(rows) / rows).long(),
-                                                  return_counts=True)
-        ends = counts.cumsum(0)
-        groups = F.pad(cum[..., ends, :] - cum[..., ends - counts, :], (max_drift, max_drift))
-        index = (max_drift + shifts[:, None] + torch.arange(chans)).expand(batch, scans, -1, -1)
-        peak = torch.maximum(peak, groups.gather(-1, index).sum(-2).amax(-1))
-    return peak / rows**0.5
-
-
-def classical_scores(paths, max_drift: int, batch_size: int, workers: int) -> np.ndarray:
-    """ON-minus-OFF dedoppler score of each cadence file: mean ON peak - largest OFF peak."""
-    loader = DataLoader(CadenceDataset(paths), batch_size=batch_size, num_workers=workers)
-    scores = []
-    for cadence, _ in loader:
-        peaks = scan_peaks(cadence, max_drift)
-        scores.append(peaks[:, list(ON_SCANS)].mean(1) - peaks[:, list(OFF_SCANS)].amax(1))
-    return torch.cat(scores).numpy()
 
 
 def network_scores(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
@@ -238,7 +198,7 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", help="synthetic set with synth_meta.csv (default: the config's data_dir)")
     p.add_argument("--fpr", type=float, default=0.01, help="false-alarm rate fixing the threshold (default 0.01)")
     p.add_argument("--tta", type=int, choices=(1, 2, 4, 8, 16), help="test-time views (default: config tta)")
-    p.add_argument("--max-drift", type=int, default=48, help="classical drift grid, channels per scan (default 48)")
+    p.add_argument("--max-drift", type=int, default=MAX_DRIFT, help=f"classical drift grid, channels per scan (default {MAX_DRIFT})")
     p.add_argument("--snr-bins", type=int, default=6, help="number of SNR bins (default 6)")
     p.add_argument("--write", action="store_true", help="write the results into --doc and the plot to --png")
     p.add_argument("--doc", default=str(report.DOC), help="Markdown file for --write (default docs/BENCHMARKS.md)")

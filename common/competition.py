@@ -19,6 +19,8 @@
     augment_batch(cfg, x, y, epoch) training augmentation of a batch of samples on the device -> (x, y)
     tta_views(cfg, n)               the first n label-preserving test-time views
     apply_view(x, view)             one view of a batch of samples
+    classical_scores(cfg, df)       the competition's classical baseline: a score per sample of df, no
+                                    training (python -m common.baseline)
 
 main.py and evaluate.py use nothing else of a competition, and name none.
 """

@@ -6,6 +6,7 @@ makes a CQT image (`front_end=cqt`) or keeps the whitened wave (`front_end=wave`
 """
 from common.data import assign_folds
 from common.pack import PackedDataset, packed_rows
+from common.g2net import baseline
 from common.g2net.augment import apply_view, augment_batch as _augment, tta_views as _views
 from common.g2net.config import Config
 from common.g2net.data import SAMPLE_SHAPE, StrainDataset, load_strain, read_labels, read_submission_ids
@@ -37,14 +38,17 @@ def make_dataset(cfg, df, train: bool):
     return PackedDataset(packed, targets) if packed is not None else StrainDataset(df["path"], targets, cfg.nan_policy)
 
 
+def training_spectrum(cfg):
+    """The average amplitude spectrum of all training negatives in cfg.data_dir (cached there), as the top
+    teams whitened."""
+    negatives = read_labels(cfg.data_dir).query("target == 0")
+    return cached_spectrum(cfg.data_dir, negatives["id"], negatives["path"], num_workers=cfg.num_workers,
+                           nan_policy=cfg.nan_policy)
+
+
 def make_front_end(cfg, fit: bool = False) -> FrontEnd:
-    """Whitening (+ CQT): fitted to the average spectrum of all training negatives in cfg.data_dir (cached
-    there), as the top teams did; unfitted it waits for a checkpoint's spectrum."""
-    spectrum = None
-    if fit:
-        negatives = read_labels(cfg.data_dir).query("target == 0")
-        spectrum = cached_spectrum(cfg.data_dir, negatives["id"], negatives["path"],
-                                   num_workers=cfg.num_workers, nan_policy=cfg.nan_policy)
+    """Whitening (+ CQT) by the training spectrum; unfitted it waits for a checkpoint's spectrum."""
+    spectrum = training_spectrum(cfg) if fit else None
     bandpass = (cfg.bandpass_low, cfg.bandpass_high) if cfg.bandpass_high else None
     return FrontEnd(cfg.front_end, spectrum, bandpass, cfg.image_size)
 
@@ -61,5 +65,11 @@ def tta_views(cfg, n: int):
     return _views(n)
 
 
+def classical_scores(cfg, df):
+    """The plain classical baseline's score of each sample of df: whitened excess power."""
+    return baseline.classical_scores(df["path"], training_spectrum(cfg), cfg.batch_size, cfg.num_workers,
+                                     cfg.nan_policy)
+
+
 __all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "PACK_DTYPE", "load_sample", "read_train", "read_test", "make_dataset", "make_front_end",
-           "in_channels", "augment_batch", "tta_views", "apply_view"]
+           "in_channels", "augment_batch", "tta_views", "apply_view", "classical_scores"]

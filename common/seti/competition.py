@@ -1,6 +1,7 @@
 """SETI Breakthrough Listen behind the engine's competition interface (see common/competition.py)."""
 from common.pack import packed_rows
 from common.seti.cadence import CADENCE_SHAPE as SAMPLE_SHAPE
+from common.seti import baseline
 from common.seti.augment import build_cadence_transform, build_image_transform, mix_batch
 from common.seti.config import Config
 from common.seti.data import CadenceDataset, CadenceToImage, load_cadence, read_test as _read_test, read_train as _read_train
@@ -48,5 +49,10 @@ def tta_views(cfg, n: int):
     return _views(n)
 
 
+def classical_scores(cfg, df):
+    """The classical baseline's score of each cadence of df: the incoherent dedoppler, ON minus OFF."""
+    return baseline.classical_scores(df["path"], baseline.MAX_DRIFT, cfg.batch_size, cfg.num_workers)
+
+
 __all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "PACK_DTYPE", "load_sample", "read_train", "read_test", "make_dataset", "make_front_end", "in_channels",
-           "augment_batch", "tta_views", "apply_view"]
+           "augment_batch", "tta_views", "apply_view", "classical_scores"]
