@@ -75,3 +75,42 @@ def test_sensitivity_runs_and_writes_its_section(tmp_path, trained, capsys):
     text = doc.read_text()
     assert "<!-- sensitivity start -->" in text and "| kind | n |" in text and "](s.png)" in text
     assert png.stat().st_size > 0
+
+
+def test_g2net_sensitivity_runs_and_writes_its_block(tmp_path, capsys):
+    """bench.g2net_sensitivity end to end: a tiny synthetic G2Net set, an untrained resnet18 checkpoint built
+    through the competition interface for fold 0, a 6-template matched filter; block and PNG in tmp paths."""
+    from bench import g2net_sensitivity
+    from common.competition import competition
+    from common.g2net import synth as g2synth
+    from common.models import build_model
+
+    data = tmp_path / "g2net"
+    g2synth.generate(data, {"train": 4, "test": 8}, seed=3, snr_min=8, snr_max=20)
+    overrides = ["model_name=resnet18", "image_size=32", "batch_size=4", "num_workers=0", "folds=0",
+                 f"output_dir={tmp_path / 'out'}", f"data_dir={data}"]
+    cfg = load_config("exp0101", overrides)
+    comp = competition(cfg)
+    (cfg.exp_dir() / "fold0").mkdir(parents=True)
+    save_checkpoint(cfg.exp_dir() / "fold0" / "best.pt",
+                    build_model(cfg, comp.make_front_end(cfg, fit=True), comp.in_channels(cfg)), cfg)
+    doc, png = tmp_path / "B.md", tmp_path / "g.png"
+    doc.write_text("# Benchmarks\n\nkept\n")
+    g2net_sensitivity.main(["--exp", "exp0101", "--set", *overrides, "--tta", "1", "--bank-mchirp", "3",
+                            "--write", "--doc", str(doc), "--png", str(png)])
+    out = capsys.readouterr().out
+    assert "Overall AUC: network" in out and "the matched filter detects half of the signals" in out
+    text = doc.read_text()
+    assert "kept" in text and "<!-- g2net_sensitivity start -->" in text and "](g.png)" in text
+    assert "| snr | signals | network AUC | matched filter AUC | excess power AUC |" in text
+    assert "| mchirp | signals |" in text and png.stat().st_size > 0
+    meta_csv = data / "synth_meta.csv"
+    meta = meta_csv.read_text()
+    meta_csv.write_text(meta.replace(",test,0,", ",test,1,"))  # no noise-only test sample left
+    with pytest.raises(SystemExit):
+        g2net_sensitivity.main(["--exp", "exp0101", "--set", *overrides])
+    assert "needs signals and noise-only samples" in capsys.readouterr().err
+    meta_csv.unlink()
+    with pytest.raises(SystemExit):
+        g2net_sensitivity.main(["--exp", "exp0101", "--set", *overrides])
+    assert "synth_meta.csv not found" in capsys.readouterr().err
