@@ -6,7 +6,7 @@ consistency tests), and the yardstick a network is measured against (bench/g2net
 
 Templates (`template_bank`): IMRPhenomD, zero spins, on a grid of chirp mass (geometric, BANK_MCHIRP
 steps from Mc(5, 5) = 4.35 to Mc(50, 50) = 43.5 solar masses) by mass ratio q = m2 / m1 (BANK_Q), kept
-where both masses lie in the generator's [5, 50] (common.g2net.synth.MASS_RANGE): 64 templates by
+where both masses lie in the generator's [5, 50] (common.g2net.synth.MASS_RANGE): 60 templates by
 default. Each is generated like the synthetic signals (get_td_waveform, f_lower 20 Hz, 2048 Hz; the
 plus polarisation, face-on) and cut to what a 2 s window can hold: its last TEMPLATE_PRE = 1.4 s before
 the merger (the peak of |h+ - i hx|, the generator's definition) with a TEMPLATE_TAPER cosine ramp at
@@ -42,8 +42,14 @@ T_d the light-travel time between H1 and d (10.0 ms for L1, 27.3 ms for V1, plus
 peak that lands between samples). This is coincidence with the maximum taken per detector: it allows
 any arrival-time difference physics allows and any phase and amplitude in each detector (no coherence
 test, which would need the antenna patterns). The sample's score is the maximum of rho over templates
-and times. Maximising over a detector's delays adds its noise maximum too: V1 (AdvVirgo, ~2-3x less
-sensitive) carries little signal, so DEFAULT_DETECTORS may leave it out (see the constant).
+and times. Maximising over a detector's delays adds its noise maximum too, yet V1 (AdvVirgo, less
+sensitive) pays for it: on a synthetic set (seed 21, SNR U[2, 14]) H1+L1+V1 scored AUC 0.836 on the 1,000
+test samples (0.863 on the 1,000 training samples), H1+L1 0.818 (0.835).
+
+Bank efficiency (noise-free injections of the generator at SNR 10, 120 draws: score / optimal SNR): mean
+0.87, by chirp mass 0.67 (4-10), 0.77 (10-15), 0.85 (15-20), 0.93 (20-30), 0.96 (30-45): the zero-spin
+bank loses most on light, long, spinning inspirals. Spins (-0.3, 0, 0.3) for both bodies (180 templates,
+3x the time) raise the mean to 0.93 (0.86 below chirp mass 10) and the test AUC above to 0.854.
 
 `matched_filter_scores(paths)` scores strain files the way the loader reads them (x1e20 float32,
 common.g2net.data.StrainDataset), batch by batch with a progress bar.
@@ -81,7 +87,7 @@ BANK_SPIN = (0.0,)  # aligned spin of both bodies
 LIGHT_TRAVEL = {("H1", "L1"): 0.010012, ("H1", "V1"): 0.027287, ("L1", "V1"): 0.026448}
 EARTH_RADIUS_DELAY = 0.0213  # s: the largest |delay| of a detector from the geocentre
 SEARCH = (synth.MERGER_RANGE[0] - EARTH_RADIUS_DELAY - 0.005, synth.MERGER_RANGE[1] + EARTH_RADIUS_DELAY + 0.005)
-DEFAULT_DETECTORS = DETECTORS  # see the module docstring; the benchmark measured both (docs/BENCHMARKS.md)
+DEFAULT_DETECTORS = DETECTORS  # all three: V1 helps (see the module docstring)
 
 
 def chirp_mass(m1, m2):
