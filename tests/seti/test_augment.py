@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from common.seti.augment import (_or_labels, add_noise, build_cadence_transform,
-                            build_image_transform, draw_line, flip_freq, flip_time, mix_batch, permute_scans,
-                            swap_on_off)
+from common.seti.augment import (_or_labels, add_noise, build_cadence_transform, build_image_transform,
+                                 cutmix_labels, draw_line, flip_freq, mix_batch, mixup_labels, permute_scans,
+                                 reverse_time, swap_on_off)
 from common.seti.cadence import OFF_SCANS, ON_SCANS
 from common.seti.config import Config
 
@@ -36,10 +36,57 @@ def needle() -> torch.Tensor:
 def test_flips_are_exact():
     x = torch.randn(SHAPE)
     assert torch.equal(flip_freq(flip_freq(x)), x)
-    assert torch.equal(flip_time(flip_time(x)), x)
+    assert torch.equal(reverse_time(reverse_time(x)), x)
     assert torch.equal(flip_freq(x)[:, :, 0], x[:, :, -1])
-    assert torch.equal(flip_time(x)[:, 0], x[:, -1])  # within each scan, scans stay in place
-    assert torch.equal(flip_time(x)[2, 3], x[2, SHAPE[1] - 4])
+    # ON slots get ON scans 4, 2, 0 and OFF slots OFF scans 5, 3, 1, each played backwards
+    assert scan_values(reverse_time(marked())) == [4, 5, 2, 3, 0, 1]
+    assert torch.equal(reverse_time(x)[0, 0], x[4, -1]) and torch.equal(reverse_time(x)[3, 2], x[3, SHAPE[1] - 3])
+
+
+def line_peaks(x: torch.Tensor, scans) -> tuple[np.ndarray, np.ndarray]:
+    """Global rows (s * T + t) of `scans` and the frequency of x's peak in each."""
+    t_len = x.shape[-2]
+    rows = (torch.tensor(scans).view(-1, 1) * t_len + torch.arange(t_len)).flatten().numpy()
+    return rows, x[list(scans)].argmax(dim=-1).flatten().numpy()
+
+
+def straightness(x: torch.Tensor, scans) -> float:
+    """Largest distance (channels) of x's peak track over `scans` from its least-squares straight line."""
+    rows, peaks = line_peaks(x, scans)
+    slope, start = np.polyfit(rows, peaks, 1)
+    return float(np.abs(start + slope * rows - peaks).max())
+
+
+def drifting_line(scans=ON_SCANS, t_len=64, f_len=256, slope=0.4) -> torch.Tensor:
+    """A line in `scans` whose frequency moves `slope` channels per row of the cadence's global time."""
+    x = torch.zeros(6, t_len, f_len)
+    for s in scans:
+        for t in range(t_len):
+            x[s, t, int(round(20 + slope * (s * t_len + t)))] = 1.0
+    return x
+
+
+def test_reverse_time_keeps_a_drifting_track_straight():
+    for scans in (ON_SCANS, OFF_SCANS):
+        x = drifting_line(scans)
+        assert straightness(x, scans) <= 1.0
+        out = reverse_time(x)
+        assert straightness(out, scans) <= 1.0, scans  # within-scan reversal alone: a zigzag of ~40 channels
+        other = OFF_SCANS if scans == ON_SCANS else ON_SCANS
+        assert out[list(other)].abs().sum() == 0  # ON-only stays ON-only, OFF-only stays OFF-only
+    within_scans = drifting_line().flip(-2)
+    assert straightness(within_scans, ON_SCANS) > 20  # what the old flip_time did
+    drawn = draw_line(torch.randn(4, 6, 64, 128), generator=torch.Generator().manual_seed(2), snr=(50, 50),
+                      drift=(0.5, 1.0), width=(0.5, 0.5))
+    for cadence in reverse_time(drawn):
+        assert straightness(cadence, ON_SCANS) <= 1.0
+
+
+def test_scan_permutations_break_a_drifting_track():
+    """Why shuffle_cons and the scan-order views are not in any default: the track jumps between scans."""
+    x = drifting_line()
+    assert straightness(permute_scans(x, (1, 2, 0), (0, 1, 2)), ON_SCANS) > 20
+    assert straightness(permute_scans(x, (0, 1, 2), (1, 2, 0)), ON_SCANS) <= 1.0  # OFF order: ON untouched
 
 
 def test_permute_and_swap_scans():
@@ -53,7 +100,7 @@ def test_permute_and_swap_scans():
         permute_scans(x, (0, 0, 1), (0, 1, 2))
 
 
-@pytest.mark.parametrize("op", [flip_freq, flip_time, swap_on_off,
+@pytest.mark.parametrize("op", [flip_freq, reverse_time, swap_on_off,
                                 lambda x: permute_scans(x, (2, 0, 1), (1, 0, 2))])
 def test_batched_equals_per_sample(op):
     xb = torch.randn(3, *SHAPE)
@@ -96,14 +143,17 @@ def test_no_cadence_transform_by_default():
     assert build_cadence_transform(Config()) is None
 
 
-def test_shuffle_inv_moves_energy_and_zeroes_label():
+def test_shuffle_inv_turns_positives_into_negatives_only():
     transform = build_cadence_transform(cfg_with(shuffle_inv=1.0))
     x = needle()
     out, y = transform(x, 1.0)
     assert y == 0.0
     assert out[list(ON_SCANS)].abs().sum() == 0
     assert out[list(OFF_SCANS)].sum() == x[list(ON_SCANS)].sum()
-    assert transform(x, 0.0)[1] == 0.0
+    off_only = swap_on_off(needle())  # a negative whose swap would be an ON-only signal
+    for target in (0.0, 0.4):  # a hard or a soft (pseudo) label: left as they are
+        out, y = transform(off_only, target)
+        assert y == target and torch.equal(out, off_only)
 
 
 def test_shuffle_cons_keeps_label_and_on_off_sets():
@@ -132,7 +182,7 @@ def test_line_aug_sets_target_and_touches_on_only():
 def test_flip_and_noise_transforms():
     x = torch.randn(SHAPE)
     assert torch.equal(build_cadence_transform(cfg_with(flip_freq=1.0))(x, 1.0)[0], flip_freq(x))
-    assert torch.equal(build_cadence_transform(cfg_with(flip_time=1.0))(x, 1.0)[0], flip_time(x))
+    assert torch.equal(build_cadence_transform(cfg_with(flip_time=1.0))(x, 1.0)[0], reverse_time(x))
     out, y = build_cadence_transform(cfg_with(noise_aug=1.0))(x, 1.0)
     assert y == 1.0 and out.shape == x.shape and not torch.equal(out, x)
 
@@ -172,33 +222,43 @@ def partners(out: torch.Tensor) -> list[int]:
     return result
 
 
-@pytest.mark.parametrize("mix", ["mixup", "cutmix"])
-def test_mix_batch_uses_or_rule(mix):
+def test_mix_label_rules():
+    y1, y2 = torch.tensor([0.0, 1.0, 0.0, 1.0]), torch.tensor([0.0, 0.0, 1.0, 1.0])
+    assert torch.allclose(mixup_labels(y1, y2, 0.5), _or_labels(y1, y2))  # both parts at least half bright
+    assert torch.allclose(mixup_labels(y1, y2, 0.9), torch.tensor([0.0, 1.0, 0.2, 1.0]))  # faint partner needle
+    assert torch.allclose(mixup_labels(y1, y2, 0.1), torch.tensor([0.0, 0.2, 1.0, 1.0]))
+    # CutMix: own needle kept with the kept fraction of the band, the partner's pasted with the rest
+    assert torch.allclose(cutmix_labels(y1, y2, 0.75), torch.tensor([0.0, 0.75, 0.25, 1 - 0.25 * 0.75]))
+    assert torch.equal(cutmix_labels(y1, y2, 1.0), y1) and torch.equal(cutmix_labels(y1, y2, 0.0), y2)
+
+
+def test_mixup_labels_follow_the_weights():
     torch.manual_seed(3)
     x, y = one_hot_batch(), torch.tensor([0.0, 1.0, 0.0, 1.0, 0.3, 0.6])
-    out, y_out = mix_batch(x, y, cfg_with(**{mix: 1.0}), epoch=0)
+    out, y_out = mix_batch(x, y, cfg_with(mixup=1.0), epoch=0)
     partner = torch.tensor(partners(out))
     assert (partner != torch.arange(6)).any()
-    assert torch.allclose(y_out, y + y[partner] - y * y[partner])
-
-
-def test_mixup_blends_whole_images():
-    torch.manual_seed(0)
-    out, _ = mix_batch(one_hot_batch(), torch.zeros(6), cfg_with(mixup=1.0), epoch=0)
+    lam = out[0, 0, 0, 0].item()  # sample i keeps weight lam in its own channel
     assert torch.allclose(out.sum(dim=1), torch.ones(6, 16, 16))  # lam + (1 - lam) everywhere
+    assert torch.allclose(y_out, mixup_labels(y, y[partner], lam))
 
 
-def test_cutmix_pastes_one_box_from_partner():
+def test_cutmix_pastes_a_frequency_band_across_all_scans_and_times():
     torch.manual_seed(1)
-    out, _ = mix_batch(one_hot_batch(), torch.zeros(6), cfg_with(cutmix=1.0), epoch=0)
-    boxes = [out[i, j] == 1 for i, j in enumerate(partners(out)) if j != i]
-    assert boxes
+    x, y = one_hot_batch(), torch.tensor([0.0, 1.0, 0.0, 1.0, 0.3, 0.6])
+    out, y_out = mix_batch(x, y, cfg_with(cutmix=1.0), epoch=0)
+    partner = torch.tensor(partners(out))
+    assert (partner != torch.arange(6)).any()
     assert torch.equal(out.sum(dim=1), torch.ones(6, 16, 16))  # every pixel from the sample or its partner
-    for box in boxes:
-        assert torch.equal(box, boxes[0])  # one box for the batch
-        rows, cols = box.any(dim=1).nonzero(), box.any(dim=0).nonzero()
-        assert box.sum() == len(rows) * len(cols)  # a filled rectangle
-        assert 0 < box.sum() < 16 * 16
+    pasted = [out[i, j] == 1 for i, j in enumerate(partner.tolist()) if j != i]
+    for band in pasted:
+        assert torch.equal(band, pasted[0])  # one band for the batch
+        columns = band.any(dim=0)
+        assert band[:, columns].all() and not band[:, ~columns].any()  # whole columns: all times
+        index = columns.nonzero().flatten().tolist()
+        assert index == list(range(index[0], index[-1] + 1))  # one contiguous band of frequencies
+    kept = 1 - pasted[0].any(dim=0).float().mean().item()
+    assert torch.allclose(y_out, cutmix_labels(y, y[partner], kept))
 
 
 def test_mix_batch_identity_when_off():
@@ -210,3 +270,31 @@ def test_mix_batch_identity_when_off():
     assert not torch.equal(mix_batch(x, y, on, 7)[0], x)
     out, y_out = mix_batch(x, y, cfg_with(mixup=0.0, cutmix=0.0), 0)
     assert torch.equal(out, x) and torch.equal(y_out, y)
+
+
+def test_affine_moves_every_scan_alike_and_keeps_a_drifting_track_straight():
+    """The albumentations steps see the cadence as a 6-channel image (H = time, W = frequency): content
+    never crosses scans, and the affine (shift and scale, no rotation) keeps a track straight."""
+    transform = build_image_transform(cfg_with(shift_scale_rotate=1.0))
+    marks = np.broadcast_to(np.arange(1.0, 7.0, dtype=np.float32), (273, 256, 6)).copy()
+    t_len, slope = 273, 10 / 273  # 10 channels per scan
+    rows = np.arange(6 * t_len).reshape(6, t_len)
+    freqs = np.arange(256)
+    track = np.exp(-0.5 * ((freqs - 60 - slope * rows[..., None]) / 1.5) ** 2).astype(np.float32)  # (6, T, F)
+    track[list(OFF_SCANS)] = 0
+    np.random.seed(0)
+    transform.set_random_seed(0)
+    worst = []
+    for _ in range(10):
+        out = transform(image=marks)["image"]
+        for s in range(6):
+            values = out[..., s]  # scan s's mark, or a blend of it with the zero border: never another scan's
+            assert values.max() <= s + 1 + 1e-3 and np.median(values[values > 0]) == pytest.approx(s + 1)
+        moved = torch.from_numpy(transform(image=track.transpose(1, 2, 0).copy())["image"]).permute(2, 0, 1)
+        on = moved[list(ON_SCANS)]
+        visible = (on.amax(dim=-1) > 0.5).flatten().numpy()  # rows not shifted out of the scan
+        global_rows = rows[list(ON_SCANS)].flatten()[visible]
+        peaks = on.argmax(dim=-1).flatten().numpy()[visible]
+        fit = np.polyval(np.polyfit(global_rows, peaks, 1), global_rows)
+        worst.append(np.abs(fit - peaks).max())
+    assert max(worst) <= 2.0, worst  # a 10-degree rotation would jump ~47 channels between scans
