@@ -1,7 +1,10 @@
 """Predict the test set with every fold's best checkpoint and N test-time views; write submission.csv.
 
     accelerate launch evaluate.py --exp exp0012 [--fold K] [--set key=value ...] [--tta 16] [--out PATH]
-    python evaluate.py --exp exp0012 --oof      # CV AUC with and without TTA on the validation folds
+    python evaluate.py --exp exp0012 --oof      # CV AUC of each view, without and with TTA, on the validation folds
+
+Writes the submission and, next to it, `<name>_folds.csv`: each fold's own test predictions (id, fold0, ...),
+what pseudo labels of fold k are taken from (main.py, `pseudo_labels`).
 
 Views are the competition's label-preserving test-time views, made on the device from the samples, one
 forward pass per view per batch. How views and folds are averaged is the config key `tta_average`
@@ -68,18 +71,27 @@ def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator
 
 
 def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
-    """Re-score each validation fold with its own model; print CV AUC without and with TTA."""
-    df = competition(cfg).read_train(cfg)
+    """Re-score each validation fold with its own model; print each view's CV AUC, then without and with TTA."""
+    comp = competition(cfg)
+    df = comp.read_train(cfg)
+    views = comp.tta_views(cfg, n_views)
     parts = []
     for fold, model in models.items():
         valid = df[df.fold == fold]
         logits = predict_views(cfg, [model], valid, n_views, accelerator, f"oof fold {fold}")[0]
-        parts.append(valid.assign(plain=logits[0], tta=combine(logits, cfg.tta_average)))
+        parts.append(valid.assign(tta=combine(logits, cfg.tta_average), **{f"view{i}": v for i, v in enumerate(logits)}))
     oof = pd.concat(parts)
     y = oof["target"].round()
-    accelerator.print(f"{cfg.exp}: CV AUC {roc_auc_score(y, oof['plain']):.4f} without TTA, "
-                      f"{roc_auc_score(y, oof['tta']):.4f} with {n_views}x TTA ({cfg.tta_average} average, "
+    rows = [f"| {i} | {view} | {roc_auc_score(y, oof[f'view{i}']):.4f} |" for i, view in enumerate(views)]
+    accelerator.print("\n".join(["| view | what | CV AUC |", "|---|---|---|", *rows]))
+    accelerator.print(f"{cfg.exp}: CV AUC {roc_auc_score(y, oof['view0']):.4f} without TTA, "
+                      f"{roc_auc_score(y, oof['tta']):.4f} with {len(views)}x TTA ({cfg.tta_average} average, "
                       f"folds {' '.join(map(str, models))}, {len(oof)} samples)")
+
+
+def folds_csv(submission: Path) -> Path:
+    """Where the per-fold test predictions of `submission` go: <name>_folds.csv next to it."""
+    return submission.with_name(f"{submission.stem}_folds.csv")
 
 
 def temperature(cfg) -> float:
@@ -97,12 +109,13 @@ def temperature(cfg) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
-    parser.add_argument("--tta", type=int, help="number of test-time views (default: config tta; SETI 1-16, G2Net 1-4)")
+    parser.add_argument("--tta", type=int, help="number of test-time views (default: config tta; SETI 0 = the views "
+                        "consistent with training, or 1-16; G2Net 1-4)")
     parser.add_argument("--out", help="submission path (default outputs/<exp>/submission.csv)")
     parser.add_argument("--oof", action="store_true", help="re-score the validation folds with and without TTA")
     args = parser.parse_args()
     cfg = config_from_args(args)
-    if args.tta:  # checked like the config key
+    if args.tta is not None:  # checked like the config key
         cfg = dataclasses.replace(cfg, tta=args.tta)
         cfg.validate()
     n_views = cfg.tta
@@ -113,7 +126,8 @@ def main():
         return
 
     test = competition(cfg).read_test(cfg)
-    logits = predict_views(cfg, list(models.values()), test, n_views, accelerator, f"{cfg.exp} test x{n_views}")
+    views = competition(cfg).tta_views(cfg, n_views)
+    logits = predict_views(cfg, list(models.values()), test, n_views, accelerator, f"{cfg.exp} test x{len(views)}")
     if accelerator.is_main_process:
         t = temperature(cfg)
         sub = pd.DataFrame({"id": test["id"].values, "target": combine(logits / t, cfg.tta_average)})
@@ -121,8 +135,12 @@ def main():
         validate_submission(sub, test, out)
         out.parent.mkdir(parents=True, exist_ok=True)
         sub.to_csv(out, index=False)
-        print(f"{cfg.exp}: wrote {out} ({len(sub)} rows, {len(models)} folds x {n_views} views, "
-              f"{cfg.tta_average} average{f', temperature {t:.3f}' if t != 1 else ''})")
+        per_fold = pd.DataFrame({"id": test["id"].values, **{f"fold{fold}": combine(fold_logits / t, cfg.tta_average)
+                                                             for fold, fold_logits in zip(models, logits)}})
+        per_fold.to_csv(folds_csv(out), index=False)
+        print(f"{cfg.exp}: wrote {out} ({len(sub)} rows, {len(models)} folds x {len(views)} views, "
+              f"{cfg.tta_average} average{f', temperature {t:.3f}' if t != 1 else ''}) and each fold's own "
+              f"predictions to {folds_csv(out)}")
 
 
 if __name__ == "__main__":

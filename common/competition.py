@@ -17,7 +17,8 @@
                                     spectrum), fit=False leaves that to a checkpoint's state_dict
     in_channels(cfg)                channels of the model input
     augment_batch(cfg, x, y, epoch) training augmentation of a batch of samples on the device -> (x, y)
-    tta_views(cfg, n)               the first n label-preserving test-time views
+    tta_views(cfg, n)               the first n label-preserving test-time views (SETI: n = 0, its default `tta`,
+                                    gives the views consistent with the training augmentations)
     apply_view(x, view)             one view of a batch of samples
     classical_scores(cfg, df)       the competition's classical baseline: a score per sample of df, no
                                     training (python -m common.baseline)

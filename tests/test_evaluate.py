@@ -21,11 +21,21 @@ def test_submission_end_to_end(trained_run, synth_dir, tmp_path):
     sample = pd.read_csv(synth_dir / "sample_submission.csv", dtype={"id": str})
     assert sub["id"].tolist() == sample["id"].tolist() and sub["target"].between(0, 1).all()
     assert sub["target"].nunique() > 1
+    folds = pd.read_csv(tmp_path / "sub_folds.csv", dtype={"id": str})  # each fold's own model (pseudo labels)
+    assert list(folds.columns) == ["id", "fold0", "fold1"] and folds["id"].tolist() == sub["id"].tolist()
+    assert np.allclose(folds[["fold0", "fold1"]].mean(axis=1), sub["target"])  # prob average over folds
 
 
 def test_oof_reports_auc_with_and_without_tta(trained_run, synth_dir):
     out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--oof", "--tta", 2, *tiny_settings(synth_dir, trained_run))
     assert "without TTA" in out.stdout and "with 2x TTA" in out.stdout and "48 samples" in out.stdout
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| 0 |") or line.startswith("| 1 |")]
+    assert [r.split("|")[2].strip() for r in rows] == ["identity", "freq flip"]  # one AUC per view
+
+
+def test_default_views_are_the_trained_ones(trained_run, synth_dir, tmp_path):
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--out", tmp_path / "sub.csv", *tiny_settings(synth_dir, trained_run))
+    assert "2 folds x 1 views" in out.stdout  # exp0001 trains without flips or scan shuffles
 
 
 def test_missing_fold_checkpoint_names_the_fold_and_command(trained_run, synth_dir, tmp_path):

@@ -6,7 +6,7 @@ from common.seti.augment import build_cadence_transform, build_image_transform, 
 from common.seti.config import Config
 from common.seti.data import CadenceDataset, CadenceToImage, load_cadence, read_test as _read_test, read_train as _read_train
 from common.seti.data import in_channels as _layout_channels
-from common.seti.tta import apply_view, tta_views as _views
+from common.seti.tta import apply_view, trained_views, tta_views as _views
 
 MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "stem_stride")
 PACK_DTYPE = "float16"  # the Kaggle files are float16: packing is lossless
@@ -46,7 +46,8 @@ def augment_batch(cfg, x, y, epoch: int):
 
 
 def tta_views(cfg, n: int):
-    return _views(n)
+    """n = 0: the views consistent with cfg's training augmentations (see common.seti.tta); else the first n."""
+    return trained_views(cfg) if n == 0 else _views(n)
 
 
 def classical_scores(cfg, df):

@@ -7,7 +7,7 @@ from common.errors import UserError
 
 LAYOUTS = ("stack6", "on", "aaa_bcd", "aaabcd", "abacad")
 INTERPOLATIONS = ("bicubic", "bilinear", "area", "nearest")
-VIEW_COUNTS = (1, 2, 4, 8, 16)
+VIEW_COUNTS = (0, 1, 2, 4, 8, 16)
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Config(EngineConfig):
 
     # augmentation (probabilities unless stated)
     flip_freq: float = 0.0  # mirror the frequency axis
-    flip_time: float = 0.0  # reverse time within each scan
+    flip_time: float = 0.0  # reverse the cadence's time (within each scan and the order of ON and of OFF scans)
     shift_scale_rotate: float = 0.0
     motion_blur: float = 0.0
     distort: float = 0.0  # optical / grid / elastic distortion
@@ -38,7 +38,7 @@ class Config(EngineConfig):
     cutmix: float = 0.0  # probability of CutMix per batch (OR label rule)
     mix_off_frac: float = 0.0  # turn mixup/cutmix off for this last fraction of epochs
 
-    tta: int = 16  # test-time views: 1, 2, 4, 8 or 16
+    tta: int = 0  # test-time views: 0 = those consistent with the training augmentations; or the first 1, 2, 4, 8, 16
 
     def validate(self) -> None:
         super().validate()
