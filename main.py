@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import time
+import warnings
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +49,7 @@ class TrainState:
     """Loop counters saved with accelerate's save_state, so --resume continues where it stopped."""
 
     def __init__(self):
-        self.epoch, self.step, self.best_auc = 0, 0, -1.0
+        self.epoch, self.step, self.best_auc, self.best_epoch = 0, 0, -1.0, -1
 
     def state_dict(self):
         return dict(vars(self))
@@ -77,14 +79,38 @@ def prepare_exp_dir(cfg, resume: bool, overwrite: bool) -> Path:
     return exp_dir
 
 
-def pseudo_labelled(cfg, comp) -> pd.DataFrame:
-    """Test samples with soft targets from another run's submission (exp0019)."""
-    source = Path(cfg.pseudo_labels)
-    if source.suffix != ".csv":
-        source = Path(cfg.output_dir) / cfg.pseudo_labels / "submission.csv"
-    if not source.is_file():
-        raise UserError(f"pseudo_labels: {source} not found; run evaluate.py for that experiment first")
-    preds = pd.read_csv(source, dtype={"id": str}).set_index("id")["target"]
+def pseudo_labelled(cfg, comp, fold: int) -> pd.DataFrame:
+    """Test samples with soft targets from another run's test predictions (exp0019), for training fold `fold`.
+
+    `pseudo_labels=EXP` takes fold `fold`'s own column of outputs/EXP/submission_folds.csv (evaluate.py writes
+    it): that model never saw fold `fold`'s labels, so the fold's CV stays honest. The ensemble of all folds
+    would carry every fold's labels into every fold's training (CV then reads optimistic); it is used only
+    when `pseudo_labels` names a submission CSV without a `<name>_folds.csv` beside it (a warning says so).
+    """
+    name = cfg.pseudo_labels
+    source = Path(name) if name.endswith(".csv") else Path(cfg.output_dir) / name / "submission.csv"
+    per_fold = source.with_name(f"{source.stem}_folds.csv")
+    if per_fold.is_file():
+        saved = source.parent / "config.json"
+        if not name.endswith(".csv") and saved.is_file():
+            old = json.loads(saved.read_text())
+            differ = [k for k in ("n_folds", "seed", "data_dir") if old.get(k) != getattr(cfg, k)]
+            if differ:
+                raise UserError(f"pseudo_labels: {name} split its folds otherwise ({', '.join(differ)} differ), so "
+                                "its fold models saw this run's validation folds; use the same n_folds, seed, data_dir")
+        table = pd.read_csv(per_fold, dtype={"id": str}).set_index("id")
+        if f"fold{fold}" not in table:
+            raise UserError(f"pseudo_labels: {per_fold} has no predictions of fold {fold}'s model "
+                            f"({', '.join(table.columns)}); evaluate all folds of {name} first")
+        preds = table[f"fold{fold}"]
+    elif source.is_file() and name.endswith(".csv"):
+        warnings.warn(f"pseudo_labels: {source} has no per-fold predictions ({per_fold.name}): every fold trains "
+                      "on the same ensemble labels, which carry its validation labels, so CV reads optimistic",
+                      stacklevel=2)
+        preds = pd.read_csv(source, dtype={"id": str}).set_index("id")["target"]
+    else:
+        raise UserError(f"pseudo_labels: {per_fold} not found; run evaluate.py for {name} first "
+                        "(it writes each fold's test predictions there)")
     test = comp.read_test(cfg)
     return test.assign(target=test["id"].map(preds).fillna(0.0).clip(0, 1), fold=-1)
 
@@ -129,6 +155,47 @@ def make_optimizer(cfg, model, loss_fn):
     return create_optimizer_v2(groups, cfg.optimizer, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
+class Schedule:
+    """The learning rate per optimizer step: a linear warm-up over `warmup_epochs` from lr / 100, then a cosine
+    down to lr / 100 at the last step. With `head_only_epochs`, the head warms up and then stays at lr until the
+    backbone is unfrozen, where the warm-up starts again (the backbone never starts at full lr) and the cosine
+    runs over the remaining epochs. Stateless: the step alone sets the rate (so --resume needs no state)."""
+
+    def __init__(self, cfg, optimizer, steps_per_epoch: int):
+        warmup = int(cfg.warmup_epochs * steps_per_epoch)
+        self.unfreeze = min(cfg.head_only_epochs, cfg.epochs) * steps_per_epoch
+        total = cfg.epochs * steps_per_epoch
+
+        def cosine(steps: int, lr_min: float) -> CosineLRScheduler:
+            steps = max(1, steps)
+            return CosineLRScheduler(optimizer, t_initial=max(1, steps - min(warmup, steps - 1)), lr_min=lr_min,
+                                     warmup_t=min(warmup, steps - 1), warmup_lr_init=cfg.lr * 1e-2,
+                                     warmup_prefix=True, t_in_epochs=False)
+
+        self.head = cosine(self.unfreeze, lr_min=cfg.lr) if self.unfreeze else None  # flat after its warm-up
+        self.full = cosine(total - self.unfreeze, lr_min=cfg.lr * 1e-2)
+
+    def step_update(self, step: int) -> None:
+        if step < self.unfreeze:
+            self.head.step_update(step)
+        else:
+            self.full.step_update(step - self.unfreeze)
+
+
+def make_ema(cfg, model) -> ModelEmaV3:
+    """timm's EMA with its warm-up: the decay grows from 0 towards ema_decay (1 - (1 + step)^-2/3), so a
+    short run's EMA follows the trained weights rather than keeping most of the initial ones."""
+    return ModelEmaV3(model, decay=cfg.ema_decay, use_warmup=True)
+
+
+def seed_augmentations(seed: int, fold: int, rank: int) -> None:
+    """Reseed this process's RNGs (random, numpy, torch, CUDA) from (seed, fold, rank) once the model is built:
+    the model starts from (seed, fold) everywhere, while the random numbers drawn after this point (the loader
+    workers' seeds, and with them the albumentations seeds; the batch augmentations on the device) differ
+    between processes, so N processes do not all draw the same augmentations."""
+    set_seed(int(np.random.SeedSequence([seed, fold, rank]).generate_state(1)[0]))
+
+
 def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     """Train one fold; write its best checkpoint and out-of-fold predictions (id, target, fold, pred, logit)."""
     comp = competition(cfg)
@@ -138,7 +205,7 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     set_seed(cfg.seed + fold)
     train_df, valid_df = df[df.fold != fold], df[df.fold == fold]
     if cfg.pseudo_labels:
-        train_df = pd.concat([train_df, pseudo_labelled(cfg, comp)])
+        train_df = pd.concat([train_df, pseudo_labelled(cfg, comp, fold)])
     train_loader, valid_loader, sampler = make_loaders(cfg, comp, train_df, valid_df, accelerator, fold)
 
     with accelerator.main_process_first():  # a front end fitted to the data is cached once, then read
@@ -149,20 +216,23 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     speed_up(model, cfg)
     loss_fn = build_loss(cfg)
     optimizer = make_optimizer(cfg, model, loss_fn)
-    steps_per_epoch = max(1, len(train_loader) // cfg.grad_accum)
-    scheduler = CosineLRScheduler(optimizer, t_initial=cfg.epochs * steps_per_epoch, lr_min=cfg.lr * 1e-2,
-                                  warmup_t=int(cfg.warmup_epochs * steps_per_epoch),
-                                  warmup_lr_init=cfg.lr * 1e-2, t_in_epochs=False)
+    # each epoch makes whole accumulations only: its last len % grad_accum batches are not drawn, so no partial
+    # accumulation carries into the next epoch and the schedule counts the optimizer steps actually taken
+    steps_per_epoch = len(train_loader) // cfg.grad_accum
+    if steps_per_epoch == 0:
+        raise UserError(f"fold {fold}: {len(train_loader)} batches per epoch make no step of grad_accum={cfg.grad_accum}")
+    scheduler = Schedule(cfg, optimizer, steps_per_epoch)
     head = head_parameters(model)
     model, optimizer = accelerator.prepare(model, optimizer)
     if any(True for _ in loss_fn.parameters()):
         loss_fn = accelerator.prepare(loss_fn)
-    ema = ModelEmaV3(accelerator.unwrap_model(model), decay=cfg.ema_decay) if cfg.ema else None
+    ema = make_ema(cfg, accelerator.unwrap_model(model)) if cfg.ema else None
     swa_epoch = int(cfg.swa_start * cfg.epochs) if cfg.swa else cfg.epochs
     swa_model = AveragedModel(accelerator.unwrap_model(model)) if cfg.swa else None
     swa_scheduler = SWALR(optimizer, swa_lr=cfg.swa_lr) if cfg.swa else None
+    seed_augmentations(cfg.seed, fold, accelerator.process_index)
     state = TrainState()
-    accelerator.register_for_checkpointing(state, *(m for m in (ema, swa_model) if m is not None))
+    accelerator.register_for_checkpointing(state, *(m for m in (ema, swa_model, swa_scheduler) if m is not None))
     state_dir, metrics_csv = fold_dir / "state", fold_dir / "metrics.csv"
     history = pd.DataFrame()
     if resume and state_dir.is_dir():
@@ -170,7 +240,11 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
         accelerator.print(f"fold {fold}: resuming after epoch {state.epoch}")
         if metrics_csv.is_file():
             history = pd.read_csv(metrics_csv).query(f"epoch < {state.epoch}")
-    scheduler.step_update(state.step)
+        if state.best_epoch >= 0 and state.best_epoch == state.epoch - 1:  # stopped before best.pt was written?
+            publish_best(cfg, fold, accelerator.unwrap_model(ema.module if ema is not None else model), state,
+                         accelerator, only_if_stale=True)
+    if state.epoch < swa_epoch or state.step == 0:  # in the SWA epochs the restored SWALR sets the rate
+        scheduler.step_update(state.step)
     if cfg.wandb:
         accelerator.init_trackers(cfg.wandb_project, config=cfg.to_dict(),
                                   init_kwargs={"wandb": {"name": f"{cfg.exp}/fold{fold}", "dir": str(fold_dir)}})
@@ -178,8 +252,10 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     for epoch in range(state.epoch, cfg.epochs):
         model.train()
         sampler.set_epoch(epoch)
+        accelerator.step = 0  # accumulations start afresh each epoch (the loader is not prepared by accelerate)
         losses = []
-        bar = tqdm(train_loader, desc=f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}", leave=False,
+        bar = tqdm(islice(train_loader, steps_per_epoch * cfg.grad_accum), total=steps_per_epoch * cfg.grad_accum,
+                   desc=f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}", leave=False,
                    disable=not accelerator.is_local_main_process)
         for x, y in bar:
             x, y = x.to(accelerator.device, non_blocking=True), y.to(accelerator.device, non_blocking=True)
@@ -217,13 +293,18 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
                           f"valid AUC {auc:.4f}")
         history = pd.concat([history, pd.DataFrame([row])])
         state.epoch = epoch + 1
+        improved = auc > state.best_auc and not cfg.swa
+        if improved:
+            state.best_auc, state.best_epoch = auc, epoch
         if accelerator.is_main_process:
             history.to_csv(metrics_csv, index=False)
-            if auc > state.best_auc and not cfg.swa:
-                state.best_auc = auc
-                save_checkpoint(fold_dir / "best.pt", accelerator.unwrap_model(eval_model), cfg,
-                                fold=fold, epoch=epoch, auc=auc)
+        # the state (which records the best AUC) first, then best.pt: stopped in between, --resume rewrites
+        # best.pt from the restored weights; best.pt never holds an epoch the state does not know
         save_state_atomic(accelerator, state_dir)
+        crash_point("after_state", epoch)
+        if improved:
+            crash_point("best", epoch)
+            publish_best(cfg, fold, accelerator.unwrap_model(eval_model), state, accelerator)
 
     if cfg.swa:  # the fold's model is the weight average, with BatchNorm statistics recomputed
         update_bn(((x.to(accelerator.device),) for x, _ in train_loader), swa_model)
@@ -248,6 +329,26 @@ def write_oof(cfg, fold: int, model, valid_df, valid_loader, accelerator) -> Non
     if accelerator.is_main_process:
         oof.to_csv(fold_dir / "oof.csv", index=False)
     accelerator.wait_for_everyone()
+
+
+def publish_best(cfg, fold: int, model, state: TrainState, accelerator, only_if_stale: bool = False) -> None:
+    """Write fold `fold`'s best.pt from `model`, the weights of epoch state.best_epoch (AUC state.best_auc);
+    only_if_stale: unless best.pt already holds that epoch."""
+    path = cfg.exp_dir() / f"fold{fold}" / "best.pt"
+    if accelerator.is_main_process:
+        if not (only_if_stale and path.is_file() and load_checkpoint(path).get("epoch") == state.best_epoch):
+            save_checkpoint(path, model, cfg, fold=fold, epoch=state.best_epoch, auc=state.best_auc)
+    accelerator.wait_for_everyone()
+
+
+def crash_point(name: str, epoch: int) -> None:
+    """For tests: MAIN_CRASH_AT=NAME:EPOCH ends the process here at once, as a kill would, the first time this
+    point is reached in an epoch >= EPOCH ("after_state": the epoch's state is saved; "best": the state is
+    saved and best.pt not yet written)."""
+    want, _, at = os.environ.get("MAIN_CRASH_AT", "").partition(":")
+    if want == name and epoch >= int(at or 0):
+        print(f"crash point {name} at epoch {epoch}", flush=True)
+        os._exit(70)
 
 
 def save_state_atomic(accelerator: Accelerator, state_dir: Path) -> None:

@@ -1,13 +1,17 @@
 """main.py end to end on tiny synthetic data: one vs two processes, resume, output safety."""
+import os
 import signal
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
+import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
-from conftest import ROOT, run, tiny_settings
+from conftest import ROOT, learning_settings, run, tiny_settings
 
 PY = sys.executable
 
@@ -31,13 +35,19 @@ def test_run_writes_oof_metrics_checkpoints_and_summary(trained_run, synth_dir):
     assert (trained_run / "exp0001" / "config.json").is_file()
 
 
-def test_two_processes_match_one(trained_run, synth_dir, tmp_path):
+def test_two_processes_match_one(needle_dir, tmp_path):
+    """Same global batches, same gradients (a model without batch statistics): the same per-id predictions."""
+    one_dir, two_dir = tmp_path / "one", tmp_path / "two"
+    run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *learning_settings(needle_dir, one_dir))
     run(ROOT, PY, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", 2, "--main_process_port",
-        29517, "main.py", "--exp", "exp0001", *tiny_settings(synth_dir, tmp_path))
-    one, two = oof_of(trained_run).set_index("id"), oof_of(tmp_path).set_index("id")
+        29517, "main.py", "--exp", "exp0001", "--fold", 0, *learning_settings(needle_dir, two_dir))
+    one, two = oof_of(one_dir).set_index("id"), oof_of(two_dir).set_index("id")
     assert sorted(two.index) == sorted(one.index)  # gather_for_metrics: each id once, none padded in
-    cv1, cv2 = (roc_auc_score(d["target"], d["pred"]) for d in (one, two))
-    assert abs(cv1 - cv2) < 0.1, (cv1, cv2)  # same global batches; only BatchNorm sees half-batches
+    for oof in (one, two):
+        assert roc_auc_score(oof["target"], oof["pred"]) > 0.9  # the model learns: predictions differ by id
+    p1, p2 = one["logit"], two["logit"].reindex(one.index)
+    assert np.abs(p1 - p2).max() < 1e-3, np.abs(p1 - p2).max()  # each id's own prediction, as one process made it
+    assert np.abs(p1.to_numpy() - np.roll(p2.to_numpy(), 1)).max() > 1.0  # misaligned predictions would fail
 
 
 def test_existing_run_is_never_silently_overwritten(trained_run, synth_dir):
@@ -65,3 +75,54 @@ def test_interrupt_then_resume_ends_with_all_epochs(synth_dir, tmp_path):
     for fold in (0, 1):
         assert pd.read_csv(tmp_path / "exp0001" / f"fold{fold}" / "metrics.csv")["epoch"].tolist() == [0, 1, 2]
     assert len(oof_of(tmp_path)) == 48
+
+
+def train_state(fold_dir) -> dict:
+    """The loop counters saved in fold_dir/state (main.TrainState, registered first for checkpointing)."""
+    return torch.load(fold_dir / "state" / "custom_checkpoint_0.pkl", weights_only=False)
+
+
+def test_resumed_run_matches_an_uninterrupted_one(needle_dir, tmp_path):
+    """Stopped after epoch 2 of 3 (in the SWA epochs) and resumed: the same learning rates and AUCs."""
+    settings = learning_settings(needle_dir, tmp_path / "whole", "epochs=3", "swa=true", "swa_start=0.34")
+    run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *settings)
+    settings = learning_settings(needle_dir, tmp_path / "resumed", "epochs=3", "swa=true", "swa_start=0.34")
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *settings, check=False,
+              env={**os.environ, "MAIN_CRASH_AT": "after_state:1"})
+    assert out.returncode == 70 and "crash point after_state at epoch 1" in out.stdout
+    assert "resuming after epoch 2" in run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, "--resume", *settings).stdout
+    whole, resumed = (pd.read_csv(tmp_path / d / "exp0001" / "fold0" / "metrics.csv") for d in ("whole", "resumed"))
+    assert resumed["epoch"].tolist() == [0, 1, 2]
+    assert np.allclose(resumed["lr"], whole["lr"], rtol=1e-9, atol=0), (whole["lr"], resumed["lr"])
+    assert np.allclose(resumed["valid_auc"], whole["valid_auc"], atol=1e-6)
+    p_whole, p_resumed = (oof_of(tmp_path / d)["logit"] for d in ("whole", "resumed"))
+    assert np.allclose(p_whole, p_resumed, atol=1e-4)
+
+
+def test_best_checkpoint_never_ahead_of_the_state(needle_dir, tmp_path):
+    """Stopped between the epoch's state and best.pt: the state knows at least what best.pt holds, and
+    --resume ends with the best.pt the state records."""
+    settings = learning_settings(needle_dir, tmp_path, "epochs=2")
+    fold_dir = tmp_path / "exp0001" / "fold0"
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *settings, check=False,
+              env={**os.environ, "MAIN_CRASH_AT": "best:0"})
+    assert out.returncode == 70 and "crash point best at epoch 0" in out.stdout
+    if (fold_dir / "best.pt").is_file():
+        assert (fold_dir / "state").is_dir(), "best.pt written, the state that knows it is not"
+        best = torch.load(fold_dir / "best.pt", weights_only=False)
+        assert best["auc"] <= train_state(fold_dir)["best_auc"]
+    run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, "--resume", *settings)
+    best, state = torch.load(fold_dir / "best.pt", weights_only=False), train_state(fold_dir)
+    metrics = pd.read_csv(fold_dir / "metrics.csv")
+    assert best["auc"] == state["best_auc"] == metrics["valid_auc"].max()
+    assert best["epoch"] == state["best_epoch"] == metrics["valid_auc"].idxmax()
+
+
+def test_grad_accum_steps_whole_accumulations_within_each_epoch(needle_dir, tmp_path):
+    """32 training samples in batches of 4 = 8 batches an epoch; grad_accum=3 makes 2 steps an epoch (the last
+    2 batches are not drawn), not 16 // 3 = 5 steps over 2 epochs with an accumulation across them."""
+    run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0,
+        *learning_settings(needle_dir, tmp_path, "batch_size=4", "grad_accum=3", "lr=1e-3"))
+    assert train_state(tmp_path / "exp0001" / "fold0")["step"] == 4
+    lr = pd.read_csv(tmp_path / "exp0001" / "fold0" / "metrics.csv")["lr"]
+    assert lr.iloc[-1] == pytest.approx(1e-5)  # the schedule ends exactly at the last step
