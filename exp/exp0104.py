@@ -1,0 +1,12 @@
+"""exp0104 = exp0102 + EfficientNet-B4
+
+Seed 000's models on the 512 x 512 CQT image: timm's tf_efficientnet_b4 (19M parameters).
+"""
+from dataclasses import dataclass
+
+from exp.exp0102 import Config as Parent
+
+
+@dataclass
+class Config(Parent):
+    model_name: str = "tf_efficientnet_b4"

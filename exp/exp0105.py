@@ -1,0 +1,12 @@
+"""exp0105 = exp0102 + EfficientNet-B5
+
+Seed 000's models on the 512 x 512 CQT image: timm's tf_efficientnet_b5 (30M parameters; seed 000's soft-pseudo-label notebooks).
+"""
+from dataclasses import dataclass
+
+from exp.exp0102 import Config as Parent
+
+
+@dataclass
+class Config(Parent):
+    model_name: str = "tf_efficientnet_b5"

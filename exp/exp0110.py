@@ -1,0 +1,12 @@
+"""exp0110 = exp0102 + ResNet34
+
+Seed 004's ResNets on the CQT image: timm's resnet34, basic blocks (3, 4, 6, 3).
+"""
+from dataclasses import dataclass
+
+from exp.exp0102 import Config as Parent
+
+
+@dataclass
+class Config(Parent):
+    model_name: str = "resnet34"
