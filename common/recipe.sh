@@ -9,6 +9,7 @@
 #   QUICK=1  synthetic data in $DATA (generated when it has no train/ folder), a tiny model and
 #            budget, outputs under outputs/quick unless OUTPUTS is set, one torch thread per process
 #            (tiny models gain little from threads, and threads thrash on a busy CPU)
+# A recipe may set QUICK_MODEL ("key=value ..."), QUICK's tiny model, before sourcing (default resnet18 at 64 px).
 # Sets LAUNCH, DATA, OUTPUTS and the array OVERRIDES (pass it after a stage's own --set values).
 PYTHON=${PYTHON:-python}
 LAUNCH=${LAUNCH:-$PYTHON}
@@ -21,7 +22,8 @@ if [[ ${QUICK:-0} == 1 ]]; then
     if [[ ! -d $DATA/train ]]; then
         $PYTHON -m common."$COMPETITION".synth --out "$DATA" ${QUICK_DATA[$COMPETITION]}
     fi
-    OVERRIDES+=(model_name=resnet18 image_size=64 epochs=1 batch_size=16 num_workers=0 wandb=false)
+    read -ra _quick_model <<< "${QUICK_MODEL:-model_name=resnet18 image_size=64}"
+    OVERRIDES+=("${_quick_model[@]}" epochs=1 batch_size=16 num_workers=0 wandb=false)
 fi
 OUTPUTS=${OUTPUTS:-outputs}
 read -ra _set <<< "${SET:-}"

@@ -1,4 +1,5 @@
-"""The exp*.sh recipes: every stage's settings resolve, and QUICK=1 exp001.sh runs end to end."""
+"""The exp*.sh and g2net*.sh recipes: every stage's settings resolve, and QUICK=1 exp001.sh and g2net001.sh
+run end to end."""
 import os
 import shlex
 import sys
@@ -9,7 +10,8 @@ import pytest
 from common.config import load_config
 from conftest import ROOT, run
 
-RECIPES = sorted(p.name for p in ROOT.glob("exp[0-9]*.sh"))
+RECIPES = sorted(p.name for pattern in ("exp[0-9]*.sh", "g2net[0-9]*.sh") for p in ROOT.glob(pattern))
+MAX_VIEWS = {"seti": "16", "g2net": "4"}  # what each recipe's submission uses
 
 
 def recipe_env(tmp_path, **extra) -> dict:
@@ -19,10 +21,16 @@ def recipe_env(tmp_path, **extra) -> dict:
             "PYTHON": sys.executable, **extra}
 
 
+def printed(recipe, tmp_path, **extra) -> list[list[str]]:
+    """Every command line the recipe would run, printed instead (LAUNCH=echo for the stages, PYTHON=echo
+    for the helpers: no data is generated)."""
+    out = run(ROOT, "bash", recipe, env=recipe_env(tmp_path, LAUNCH="echo", PYTHON="echo", **extra))
+    return [shlex.split(line) for line in out.stdout.splitlines() if line.strip()]
+
+
 def stages(recipe, tmp_path, **extra) -> list[list[str]]:
-    """The recipe's main.py/evaluate.py command lines, printed instead of run (LAUNCH=echo)."""
-    out = run(ROOT, "bash", recipe, env=recipe_env(tmp_path, LAUNCH="echo", **extra))
-    return [shlex.split(line) for line in out.stdout.splitlines() if line.startswith(("main.py", "evaluate.py"))]
+    """The recipe's main.py/evaluate.py command lines."""
+    return [args for args in printed(recipe, tmp_path, **extra) if args[0] in ("main.py", "evaluate.py")]
 
 
 def option(args, name: str) -> str:
@@ -52,7 +60,7 @@ def test_every_stage_resolves(recipe, tmp_path):
         else:
             assert option(args, "--exp") == option(trained, "--exp")
             assert set_values(args) == set_values(trained)
-            assert option(args, "--tta") == "16"
+            assert option(args, "--tta") == MAX_VIEWS[load_config(option(args, "--exp")).competition]
 
 
 def test_exp001_pretrains_on_old_data_then_fine_tunes_from_its_checkpoint(tmp_path):
@@ -75,4 +83,44 @@ def test_quick_exp001_writes_a_valid_submission(tmp_path):
     assert sub["target"].between(0, 1).all()
     assert (tmp_path / "outputs" / "exp001_pretrain" / "exp0012" / "fold0" / "best.pt").is_file()
     oof = pd.read_csv(tmp_path / "outputs" / "exp001" / "exp0012" / "oof.csv")
+    assert sorted(oof["fold"].unique()) == [0, 1, 2, 3]
+
+
+def test_g2net001_pretrains_on_synthetic_data_then_fine_tunes_twice(tmp_path):
+    commands = printed("g2net001.sh", tmp_path)
+    synth = next(c for c in commands if "common.g2net.synth" in c)
+    pretrain, finetune, first_sub, pseudo, final_sub = stages("g2net001.sh", tmp_path)
+    data = str(tmp_path / "input")
+    assert option(synth, "--out") == f"{data}/pretrain" and option(synth, "--test") == "0"
+    old, first, second = settings(pretrain), settings(finetune), settings(pseudo)
+    assert (old["data_dir"], old["n_folds"], old["folds"]) == (f"{data}/pretrain", "10", "0")
+    assert first["data_dir"] == second["data_dir"] == data and "folds" not in first
+    # both fine-tunes start from the pretrained checkpoint, the second with the first's test predictions
+    assert first["init_from"] == second["init_from"] == f"{old['output_dir']}/exp0116/fold0/best.pt"
+    assert second["pseudo_labels"] == option(first_sub, "--out") == f"{first['output_dir']}/submission.csv"
+    assert option(pseudo, "--exp") == "exp0117" and load_config("exp0117").parent == "exp0116"
+    assert len({old["output_dir"], first["output_dir"], second["output_dir"]}) == 3
+    assert option(final_sub, "--out") == f"{second['output_dir']}/submission.csv"
+    assert all("--resume" in c for c in (pretrain, finetune, pseudo))
+
+
+def test_g2net001_keeps_a_finished_pretraining_set(tmp_path):
+    (tmp_path / "input" / "pretrain").mkdir(parents=True)
+    (tmp_path / "input" / "pretrain" / "sample_submission.csv").write_text("id,target\n")
+    assert not any("common.g2net.synth" in c for c in printed("g2net001.sh", tmp_path))
+
+
+def test_quick_g2net001_writes_a_valid_submission(tmp_path):
+    out = run(ROOT, "bash", "g2net001.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
+    submission = tmp_path / "outputs" / "g2net001" / "submission.csv"
+    assert str(submission) in out.stdout
+    sample = pd.read_csv(tmp_path / "input" / "sample_submission.csv", dtype={"id": str})
+    for sub in (tmp_path / "outputs" / "g2net001_finetune" / "submission.csv", submission):
+        sub = pd.read_csv(sub, dtype={"id": str})
+        assert sub["id"].tolist() == sample["id"].tolist()
+        assert sub["target"].between(0, 1).all()
+    assert (tmp_path / "outputs" / "g2net001_pretrain" / "exp0116" / "fold0" / "best.pt").is_file()
+    config = (tmp_path / "outputs" / "g2net001" / "exp0117" / "config.json").read_text()
+    assert '"model_name": "resnet18"' in config  # QUICK's model: faster on a CPU than the 1D CNN
+    oof = pd.read_csv(tmp_path / "outputs" / "g2net001" / "exp0117" / "oof.csv")
     assert sorted(oof["fold"].unique()) == [0, 1, 2, 3]
