@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# exp001: [aaa,bcd] (exp0012) in two stages, then a 16x TTA submission.
+# exp001: [aaa,bcd] (exp0012) in two stages, then a TTA submission with the trained views.
 #   1. pretrain on the old (pre-relaunch) data in $DATA/old, one hold-out split (fold 0 of 5)
 #   2. fine-tune 4 folds on the new data from stage 1's best checkpoint
-#   3. predict the test set with the 4 folds x 16 test-time views
+#   3. predict the test set with the 4 folds x the test-time views exp0012 trained with
 # Re-running continues where it stopped (--resume skips finished folds).
 #   bash exp001.sh
 #   LAUNCH="accelerate launch --multi_gpu --num_processes 2" bash exp001.sh
@@ -21,5 +21,5 @@ STAGE2=(data_dir="$DATA" init_from="$PRETRAIN/exp0012/fold0/best.pt" output_dir=
 $LAUNCH main.py --exp exp0012 --resume \
     --set data_dir="$DATA/old" n_folds=5 folds=0 output_dir="$PRETRAIN" "${OVERRIDES[@]}"
 $LAUNCH main.py --exp exp0012 --resume --set "${STAGE2[@]}"
-$LAUNCH evaluate.py --exp exp0012 --tta 16 --out "$FINETUNE/submission.csv" --set "${STAGE2[@]}"
+$LAUNCH evaluate.py --exp exp0012 --out "$FINETUNE/submission.csv" --set "${STAGE2[@]}"
 echo "exp001: submission written to $FINETUNE/submission.csv"

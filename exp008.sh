@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # exp008: inp=1 (exp0023) with EfficientNetV2-S, warmed up by training only the classifier head for
-# the first epochs, then a 16x TTA submission. From the log: large models sometimes never learned,
+# the first epochs, then a TTA submission with the trained views. From the log: large models sometimes never learned,
 # blamed on the pretrained weights being wrecked early; a head-only warm-up protects them, so give
 # the backbone ImageNet weights: SET="pretrained_path=FILE" (or pretrained=true with internet).
 #   bash exp008.sh
@@ -17,5 +17,5 @@ SETTINGS=(data_dir="$DATA" output_dir="$RUN" model_name=tf_efficientnetv2_s drop
           head_only_epochs=2 "${OVERRIDES[@]}")
 
 $LAUNCH main.py --exp exp0023 --resume --set "${SETTINGS[@]}"
-$LAUNCH evaluate.py --exp exp0023 --tta 16 --out "$RUN/submission.csv" --set "${SETTINGS[@]}"
+$LAUNCH evaluate.py --exp exp0023 --out "$RUN/submission.csv" --set "${SETTINGS[@]}"
 echo "exp008: submission written to $RUN/submission.csv"

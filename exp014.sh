@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # exp014: inp=1 (one-channel stack of the six scans, 512x512: exp0023) with scan shuffles, then a
-# 16x TTA submission. From the log's plan "inp=1, shuffle_cons + inv":
+# TTA submission with the trained views. From the log's plan "inp=1, shuffle_cons + inv":
 #   shuffle_cons  permute ON scans among themselves and OFF scans among themselves (target kept)
 #   shuffle_inv   swap ON and OFF scans (a needle now sits in the OFF scans: target -> 0)
 # plus time reversal within scans: their shuffle baseline flipped both axes.
@@ -17,5 +17,5 @@ RUN=$OUTPUTS/exp014
 SETTINGS=(data_dir="$DATA" output_dir="$RUN" shuffle_cons=0.5 shuffle_inv=0.25 flip_time=0.5 "${OVERRIDES[@]}")
 
 $LAUNCH main.py --exp exp0023 --resume --set "${SETTINGS[@]}"
-$LAUNCH evaluate.py --exp exp0023 --tta 16 --out "$RUN/submission.csv" --set "${SETTINGS[@]}"
+$LAUNCH evaluate.py --exp exp0023 --out "$RUN/submission.csv" --set "${SETTINGS[@]}"
 echo "exp014: submission written to $RUN/submission.csv"
