@@ -54,7 +54,6 @@ import argparse
 import functools
 import os
 import re
-import shutil
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -63,6 +62,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from common.errors import UserError, cli
+from common.files import prepare_dataset_dir
 
 FS = 2048  # Hz
 N = 4096  # samples in a window (2 s)
@@ -319,23 +319,7 @@ def generate(out, sizes: dict, seed: int = 0, positive_fraction: float = 0.5, sn
     if unknown:
         raise UserError(f"unknown split(s) {', '.join(sorted(unknown))}; sizes takes {', '.join(SPLITS)}")
     check_options(sizes, seed, positive_fraction, snr_min, snr_max, workers)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file; give a folder")
-    if any((out / name).exists() for name in WRITTEN):
-        if not overwrite:
-            raise UserError(f"{out} already holds a dataset (train/, test/ or its CSVs); "
-                            f"pass --overwrite to replace it or choose another --out")
-        for name in WRITTEN:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create --out {out}: {e.strerror}") from None
+    out = prepare_dataset_dir(out, WRITTEN, overwrite)
     ids = sample_ids(seed, sizes)
     tasks = [(str(out), seed, split, i, cid, int(target), snr_min, snr_max) for split, n in sizes.items()
              for i, (cid, target) in enumerate(zip(ids[split], split_targets(seed, split, n, positive_fraction)))]

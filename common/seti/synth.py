@@ -29,7 +29,6 @@ import argparse
 import functools
 import os
 import re
-import shutil
 import warnings
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -41,6 +40,7 @@ from tqdm import tqdm
 
 from common.seti.cadence import N_FREQ, N_SCANS, N_TIME, OFF_SCANS, ON_SCANS
 from common.errors import UserError, cli
+from common.files import prepare_dataset_dir
 
 SPLITS = {"train": 0, "test": 1, "old": 2}  # split -> its code in the seed's spawn key
 SPLIT_DIRS = {"train": "train", "test": "test", "old": "old/train"}
@@ -195,23 +195,7 @@ def _write_cadence(task) -> dict:
 def generate(out, sizes: dict, seed=0, positive_fraction=0.1, snr_min=4.0, snr_max=40.0, workers=1,
              overwrite=False) -> pd.DataFrame:
     """Write a dataset to `out` (sizes: split -> number of cadences); returns the synth_meta table."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file; give a folder")
-    if (out / "train").exists() or (out / "train_labels.csv").exists():
-        if not overwrite:
-            raise UserError(f"{out} already holds a dataset (train/ or train_labels.csv); "
-                            f"pass --overwrite to replace it or choose another --out")
-        for name in WRITTEN:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create --out {out}: {e.strerror}") from None
+    out = prepare_dataset_dir(out, WRITTEN, overwrite)
     tasks = [(str(out), seed, split, i, kind, snr_min, snr_max) for split, n in sizes.items()
              for i, kind in enumerate(split_kinds(seed, split, n, positive_fraction))]
     _setigen()  # import once here so forked workers inherit it
