@@ -109,8 +109,8 @@ def temperature(cfg) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
-    parser.add_argument("--tta", type=int, help="number of test-time views (default: config tta; SETI 0 = the views "
-                        "consistent with training, or 1-16; G2Net 1-4)")
+    parser.add_argument("--tta", type=int, help="number of test-time views (default: the experiment's tta; the "
+                        "competition's config says which counts it has)")
     parser.add_argument("--out", help="submission path (default outputs/<exp>/submission.csv)")
     parser.add_argument("--oof", action="store_true", help="re-score the validation folds with and without TTA")
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 
 An experiment is a file `exp/expNNNN.py` defining `class Config(Parent)` that overrides only the
 defaults that differ from its parent (an earlier experiment or a competition's base config,
-`common.seti.Config` or `common.g2net.Config`); the first line of its docstring reads like the experiment
+`common.seti.config.Config` or `common.g2net.config.Config`); the first line of its docstring reads like the experiment
 log ("exp0012 = exp0007 + input [aaa,bcd]"). The experiment's name comes from its file.
 """
 import dataclasses
