@@ -258,7 +258,7 @@ def main(argv=None):
     df = test_set(cfg)
     n_views = args.tta or cfg.tta
     comp = competition(cfg)
-    methods = [NETWORK, MATCHED] + ([EXCESS] if not args.no_excess_power and hasattr(comp, "classical_scores") else [])
+    methods = [NETWORK, MATCHED] + ([] if args.no_excess_power else [EXCESS])
 
     seconds = {}
     start = time.perf_counter()
