@@ -11,7 +11,8 @@
     read_test(cfg) -> DataFrame     id, path, in sample_submission.csv's order
     make_dataset(cfg, df, train)    a torch Dataset of (sample, target): what the loader workers do, reading
                                     files, or rows of the pack when common.pack.packed_rows(cfg, df) gives
-                                    them (and, when train, any per-sample augmentation that must run there)
+                                    them (and, when train, only augmentations that need the CPU, such as
+                                    cv2's; augment_batch does the rest on the device)
     make_front_end(cfg, fit)        an nn.Module turning a batch of samples into the model input on the
                                     device; fit=True fits what it learns from cfg.data_dir (a whitening
                                     spectrum), fit=False leaves that to a checkpoint's state_dict

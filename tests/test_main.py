@@ -50,6 +50,15 @@ def test_two_processes_match_one(needle_dir, tmp_path):
     assert np.abs(p1.to_numpy() - np.roll(p2.to_numpy(), 1)).max() > 1.0  # misaligned predictions would fail
 
 
+def test_training_with_every_cadence_augmentation(synth_dir, tmp_path):
+    """The cadence augmentations run on the batch in main.py's loop (augment_batch, here on the CPU), then mixup."""
+    augs = ["flip_freq=0.5", "flip_time=0.5", "shuffle_cons=0.5", "shuffle_inv=0.5", "line_aug=0.5", "noise_aug=0.5",
+            "mixup=0.5", "spec_augment=0.5"]
+    run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *tiny_settings(synth_dir, tmp_path, *augs))
+    metrics = pd.read_csv(tmp_path / "exp0001" / "fold0" / "metrics.csv")
+    assert metrics["epoch"].tolist() == [0, 1] and np.isfinite(metrics["train_loss"]).all()
+
+
 def test_existing_run_is_never_silently_overwritten(trained_run, synth_dir):
     out = run(ROOT, PY, "main.py", "--exp", "exp0001", *tiny_settings(synth_dir, trained_run), check=False)
     assert out.returncode == 2 and "already holds a run of exp0001: add --resume" in out.stderr

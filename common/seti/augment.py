@@ -1,4 +1,6 @@
-"""Training augmentations: cadence ops on tensors, the per-sample transforms and batch mixing.
+"""Training augmentations of cadence batches on the device: the cadence ops, their per-sample choices, and
+batch mixing. Only the albumentations steps (`build_image_transform`, cv2) run in the loader workers, before
+these.
 
 A cadence is a tensor (..., 6, T, F) = (scan, time, frequency) in ABACAD order: ON scans at 0, 2, 4,
 OFF scans at 1, 3, 5. A needle (target 1) is a drifting narrowband line in the ON scans only; scan s
@@ -17,10 +19,18 @@ What each op preserves (checked in tests/seti/test_augment.py and test_tta.py):
                                             shuffle_cons; a synthetic needle drifts up to 35 channels/scan)
     swap_on_off     positive -> negative    kept for ON-only lines (they move to the OFF slots and shift
                     (applied to target 1    by one scan in time); applied to a negative it could make an
-                    only)                   ON-only signal, so CadenceTransform never does that
+                    only)                   ON-only signal, so apply_choices never does that
     draw_line       -> 1                    the drawn line is straight over the ON scans' global time
     add_noise       kept                    kept
+
+`augment_cadences` applies them to a batch (B, 6, T, F) in that order (config keys flip_freq, flip_time,
+shuffle_cons, shuffle_inv, line_aug, noise_aug), each sample drawing each op with the key's probability:
+`draw_choices` draws the per-sample masks and scan orders, `apply_choices` applies them with torch.where and
+a per-sample scan gather, on x's device. The albumentations steps ran before, in the workers: a drawn line is
+not blurred or masked by them, and added noise also covers masked areas.
 """
+from typing import NamedTuple
+
 import albumentations as A
 import torch
 
@@ -62,6 +72,14 @@ def permute_scans(x: torch.Tensor, on_order, off_order) -> torch.Tensor:
     return x[..., index, :, :]
 
 
+def permute_scans_per_sample(x: torch.Tensor, on_order: torch.Tensor, off_order: torch.Tensor) -> torch.Tensor:
+    """permute_scans with each sample's own orders: x (B, 6, T, F), on_order and off_order (B, 3) permutations
+    of 0, 1, 2 on x's device (not checked). One gather, no host round trip."""
+    # ABACAD: ON scan j is scan 2j, OFF scan j is scan 2j + 1; slots alternate ON, OFF
+    index = torch.stack([2 * on_order, 2 * off_order + 1], dim=-1).flatten(1)  # (B, 6) source scan per slot
+    return x[torch.arange(x.shape[0], device=x.device)[:, None], index]
+
+
 def swap_on_off(x: torch.Tensor) -> torch.Tensor:
     """Exchange each ON scan with the OFF scan that follows it (a needle becomes OFF-only)."""
     return x[..., [1, 0, 3, 2, 5, 4], :, :]
@@ -72,16 +90,16 @@ def _chance(p: float) -> bool:
     return p > 0 and torch.rand(()).item() < p
 
 
-def _rand(shape, generator, like: torch.Tensor) -> torch.Tensor:
-    """Uniform [0, 1) numbers of `shape` from `generator` (or torch's global RNG), on like's device."""
-    device = generator.device if generator is not None else like.device
-    return torch.rand(shape, generator=generator, device=device).to(like)
+def _rand(shape, generator, device) -> torch.Tensor:
+    """Uniform [0, 1) float32 numbers of `shape` from `generator` (or torch's global RNG), on `device`."""
+    gen_device = generator.device if generator is not None else device
+    return torch.rand(shape, generator=generator, device=gen_device).to(device)
 
 
 def _per_cadence(bounds, generator, x: torch.Tensor) -> torch.Tensor:
     """One uniform draw from the range `bounds` per cadence of x, shaped to broadcast against x."""
     low, high = bounds
-    return low + (high - low) * _rand(x.shape[:-3] + (1, 1, 1), generator, x)
+    return low + (high - low) * _rand(x.shape[:-3] + (1, 1, 1), generator, x.device).to(x)
 
 
 def _sample_std(x: torch.Tensor) -> torch.Tensor:
@@ -115,43 +133,71 @@ def add_noise(x: torch.Tensor, generator=None, scale=(0.1, 0.5)) -> torch.Tensor
     """Add chi-square-like noise (a standardised exponential, i.e. chi-square with 2 degrees of freedom,
     as in power spectra) with std `scale` (a uniform range drawn per cadence) times the cadence's std."""
     sigma = _per_cadence(scale, generator, x) * _sample_std(x)
-    noise = -torch.log1p(-_rand(x.shape, generator, x)) - 1.0
+    noise = -torch.log1p(-_rand(x.shape, generator, x.device).to(x)) - 1.0
     return x + sigma * noise
 
 
-class CadenceTransform:
-    """Per-sample cadence augmentations, each applied with its config probability (torch's global RNG).
+AUG_KEYS = ("flip_freq", "flip_time", "shuffle_cons", "shuffle_inv", "line_aug", "noise_aug")  # in order
 
-    shuffle_inv is drawn for every sample but applied to hard positives (target 1) only: their swap is an
-    OFF-only signal, a true negative; a negative's swap can be an ON-only signal (an OFF-only negative), and
+
+class CadenceChoices(NamedTuple):
+    """The cadence augmentations each sample of a batch gets: (B,) boolean masks (None: no sample, the op's
+    probability is 0, and the batch is not touched) and each sample's scan orders for shuffle_cons, (B, 3)
+    permutations of 0, 1, 2 (permute_scans's on_order and off_order; None without shuffle_cons).
+
+    shuffle_inv is drawn for every sample but applied to hard positives (target exactly 1) only: their swap is
+    an OFF-only signal, a true negative; a negative's swap can be an ON-only signal (an OFF-only negative), and
     a soft target's cannot be told, so those pass unchanged.
     """
-
-    KEYS = ("flip_freq", "flip_time", "shuffle_cons", "shuffle_inv", "line_aug", "noise_aug")
-
-    def __init__(self, cfg):
-        self.p = {key: getattr(cfg, key) for key in self.KEYS}
-
-    def __call__(self, x: torch.Tensor, y: float) -> tuple[torch.Tensor, float]:
-        if _chance(self.p["flip_freq"]):
-            x = flip_freq(x)
-        if _chance(self.p["flip_time"]):
-            x = reverse_time(x)
-        if _chance(self.p["shuffle_cons"]):
-            x = permute_scans(x, torch.randperm(3).tolist(), torch.randperm(3).tolist())
-        if _chance(self.p["shuffle_inv"]) and y == 1.0:  # a swapped negative may be an ON-only signal
-            x, y = swap_on_off(x), 0.0
-        if _chance(self.p["line_aug"]):
-            x, y = draw_line(x), 1.0
-        if _chance(self.p["noise_aug"]):
-            x = add_noise(x)
-        return x, y
+    flip_freq: torch.Tensor | None
+    flip_time: torch.Tensor | None
+    shuffle_cons: torch.Tensor | None
+    shuffle_inv: torch.Tensor | None
+    line_aug: torch.Tensor | None
+    noise_aug: torch.Tensor | None
+    on_order: torch.Tensor | None = None
+    off_order: torch.Tensor | None = None
 
 
-def build_cadence_transform(cfg):
-    """The `(x (6, T, F), y) -> (x, y)` cadence augmentation of `cfg`, or None when all are off."""
-    transform = CadenceTransform(cfg)
-    return transform if any(p > 0 for p in transform.p.values()) else None
+def draw_choices(cfg, batch: int, device, generator=None) -> CadenceChoices:
+    """Each of `batch` samples draws each op of AUG_KEYS with cfg's probability, and for shuffle_cons an ON
+    and an OFF scan order (independent, uniform over the 6 permutations); random numbers from `generator` (any
+    device) or torch's global RNG, results on `device`. Nothing is drawn when every probability is 0."""
+    probs = [getattr(cfg, key) for key in AUG_KEYS]
+    if not any(p > 0 for p in probs):
+        return CadenceChoices(*[None] * len(AUG_KEYS))
+    u = _rand((len(AUG_KEYS), batch), generator, device)
+    masks = [u[i] < p if p > 0 else None for i, p in enumerate(probs)]
+    orders = _rand((2, batch, 3), generator, device).argsort(dim=-1) if cfg.shuffle_cons > 0 else (None, None)
+    return CadenceChoices(*masks, *orders)
+
+
+def _where(mask, op, x: torch.Tensor) -> torch.Tensor:
+    """op(x) for the samples of x where mask, x elsewhere; x itself when mask is None."""
+    return x if mask is None else torch.where(mask.view(-1, 1, 1, 1), op(x), x)
+
+
+def apply_choices(x: torch.Tensor, y: torch.Tensor, c: CadenceChoices,
+                  generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply choices c to a cadence batch x (B, 6, T, F) with targets y (B,), in AUG_KEYS's order, on x's
+    device: shuffle_inv sets swapped targets (exactly 1) to 0, line_aug sets targets to 1. draw_line and
+    add_noise run on the whole batch (their draws from `generator` or torch's global RNG) and are kept where
+    chosen."""
+    x = _where(c.flip_freq, flip_freq, x)
+    x = _where(c.flip_time, reverse_time, x)
+    x = _where(c.shuffle_cons, lambda v: permute_scans_per_sample(v, c.on_order, c.off_order), x)
+    if c.shuffle_inv is not None:
+        swap = c.shuffle_inv & (y == 1.0)  # a swapped negative may be an ON-only signal
+        x, y = _where(swap, swap_on_off, x), torch.where(swap, 0.0, y)
+    if c.line_aug is not None:
+        x, y = _where(c.line_aug, lambda v: draw_line(v, generator), x), torch.where(c.line_aug, 1.0, y)
+    x = _where(c.noise_aug, lambda v: add_noise(v, generator), x)
+    return x, y
+
+
+def augment_cadences(cfg, x: torch.Tensor, y: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """cfg's cadence augmentations of a batch x (B, 6, T, F), y (B,), per sample, on x's device."""
+    return apply_choices(x, y, draw_choices(cfg, x.shape[0], x.device, generator), generator)
 
 
 def build_image_transform(cfg):

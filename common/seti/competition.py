@@ -2,7 +2,7 @@
 from common.pack import packed_rows
 from common.seti.cadence import CADENCE_SHAPE as SAMPLE_SHAPE
 from common.seti import baseline
-from common.seti.augment import build_cadence_transform, build_image_transform, mix_batch
+from common.seti.augment import augment_cadences, build_image_transform, mix_batch
 from common.seti.config import Config
 from common.seti.data import CadenceDataset, CadenceToImage, load_cadence, read_test as _read_test, read_train as _read_train
 from common.seti.data import in_channels as _layout_channels
@@ -25,9 +25,8 @@ def load_sample(cfg, path):
 
 
 def make_dataset(cfg, df, train: bool) -> CadenceDataset:
-    """Cadences of df (from the pack when there is one); augmented per cadence when train."""
+    """Cadences of df (from the pack when there is one); with the albumentations steps when train."""
     return CadenceDataset(df["path"], df["target"] if "target" in df else None,
-                          cadence_transform=build_cadence_transform(cfg) if train else None,
                           image_transform=build_image_transform(cfg) if train else None,
                           nan_policy=cfg.nan_policy, packed=packed_rows(cfg, df))
 
@@ -42,6 +41,8 @@ def in_channels(cfg) -> int:
 
 
 def augment_batch(cfg, x, y, epoch: int):
+    """The cadence augmentations per sample, then mixup / CutMix, on x's device."""
+    x, y = augment_cadences(cfg, x, y)
     return mix_batch(x, y, cfg, epoch)
 
 

@@ -1,9 +1,10 @@
 """SETI data: the Kaggle layout, the cadence Dataset the loader workers run, and the device front end.
 
 A cadence is one `.npy` file of shape (6, 273, 256) = (scan, time, frequency), scans in order
-ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. Workers only read cadences (and run
-the training augmentations of a single cadence); the front end turns a batch into the model input on the
-device: [median subtraction] -> a `layout` stacking scans along time and/or channels -> resize.
+ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. Workers only read cadences (and, for
+training, run the albumentations steps, which need cv2); the cadence augmentations (common.seti.augment) and
+the front end work on the batch on the device: [median subtraction] -> a `layout` stacking scans along time
+and/or channels -> resize.
 """
 from pathlib import Path
 
@@ -99,27 +100,22 @@ def load_cadence(path, nan_policy: str = "warn") -> np.ndarray:
 class CadenceDataset(Dataset):
     """Cadence files -> (cadence (6, T, F) float32, target), what the loader workers do.
 
-    For training, `cadence_transform(x, y)` (per-cadence augmentations) and then `image_transform`
-    (albumentations on the cadence as a 6-channel HWC image, so every scan moves the same way) run here.
+    For training, `image_transform` (albumentations on the cadence as a 6-channel HWC image, so every scan
+    moves the same way) runs here; the cadence augmentations run on the batch, on the device.
     `packed` (common.pack.PackedRows over the same samples) reads rows of a pack instead of the files.
     """
 
-    def __init__(self, paths, targets=None, cadence_transform=None, image_transform=None,
-                 nan_policy: str = "warn", packed=None):
+    def __init__(self, paths, targets=None, image_transform=None, nan_policy: str = "warn", packed=None):
         self.paths = list(paths)
         self.targets = np.zeros(len(self.paths), np.float32) if targets is None else np.asarray(targets, np.float32)
-        self.cadence_transform, self.image_transform = cadence_transform, image_transform
-        self.nan_policy, self.packed = nan_policy, packed
+        self.image_transform, self.nan_policy, self.packed = image_transform, nan_policy, packed
 
     def __len__(self):
         return len(self.paths)
 
     def __getitem__(self, i):
         x = torch.from_numpy(self.packed[i] if self.packed is not None else load_cadence(self.paths[i], self.nan_policy))
-        y = float(self.targets[i])
-        if self.cadence_transform is not None:
-            x, y = self.cadence_transform(x, y)
         if self.image_transform is not None:
             hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy())
             x = torch.from_numpy(self.image_transform(image=hwc)["image"]).permute(2, 0, 1)
-        return x.contiguous(), torch.tensor(y, dtype=torch.float32)
+        return x.contiguous(), torch.tensor(self.targets[i], dtype=torch.float32)

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from common.seti.augment import (_or_labels, add_noise, build_cadence_transform, build_image_transform,
-                                 cutmix_labels, draw_line, flip_freq, mix_batch, mixup_labels, permute_scans,
-                                 reverse_time, swap_on_off)
+from common.seti import competition as seti
+from common.seti.augment import (AUG_KEYS, _or_labels, add_noise, apply_choices, augment_cadences,
+                                 build_image_transform, cutmix_labels, draw_choices, draw_line, flip_freq,
+                                 mix_batch, mixup_labels, permute_scans, permute_scans_per_sample, reverse_time,
+                                 swap_on_off)
 from common.seti.cadence import OFF_SCANS, ON_SCANS
 from common.seti.config import Config
 
@@ -139,52 +141,146 @@ def test_add_noise_keeps_shape_and_is_reproducible():
     assert torch.equal(out, add_noise(x, generator=torch.Generator().manual_seed(0)))
 
 
-def test_no_cadence_transform_by_default():
-    assert build_cadence_transform(Config()) is None
+ALL_HALF = dict.fromkeys(AUG_KEYS, 0.5)
+# every kind of target: hard negatives and positives, soft labels, one just below 1
+TARGETS = torch.tensor([0.0, 1.0, 0.4, 1.0, 0.0, 0.999, 1.0, 0.0])
 
 
-def test_shuffle_inv_turns_positives_into_negatives_only():
-    transform = build_cadence_transform(cfg_with(shuffle_inv=1.0))
-    x = needle()
-    out, y = transform(x, 1.0)
-    assert y == 0.0
-    assert out[list(ON_SCANS)].abs().sum() == 0
-    assert out[list(OFF_SCANS)].sum() == x[list(ON_SCANS)].sum()
-    off_only = swap_on_off(needle())  # a negative whose swap would be an ON-only signal
-    for target in (0.0, 0.4):  # a hard or a soft (pseudo) label: left as they are
-        out, y = transform(off_only, target)
-        assert y == target and torch.equal(out, off_only)
+def batch_of(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, *SHAPE, generator=g), TARGETS.repeat(n // len(TARGETS) + 1)[:n].clone()
+
+
+def per_sample(x: torch.Tensor, y: torch.Tensor, c) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference: the single-cadence ops applied to one sample at a time with that sample's choices
+    (line_aug and noise_aug only set the label here: their draws are checked apart)."""
+    xs, ys = [], []
+    for i in range(len(x)):
+        xi, yi = x[i], float(y[i])
+        chose = {key: mask is not None and bool(mask[i]) for key, mask in zip(AUG_KEYS, c)}
+        if chose["flip_freq"]:
+            xi = flip_freq(xi)
+        if chose["flip_time"]:
+            xi = reverse_time(xi)
+        if chose["shuffle_cons"]:
+            xi = permute_scans(xi, c.on_order[i].tolist(), c.off_order[i].tolist())
+        if chose["shuffle_inv"] and yi == 1.0:
+            xi, yi = swap_on_off(xi), 0.0
+        if chose["line_aug"]:
+            yi = 1.0
+        xs.append(xi)
+        ys.append(yi)
+    return torch.stack(xs), torch.tensor(ys)
+
+
+def test_no_cadence_augmentation_by_default():
+    assert draw_choices(Config(), 4, "cpu") == (None,) * 8
+    x, y = batch_of(4)
+    out, y_out = augment_cadences(Config(), x, y)
+    assert out is x and y_out is y
+
+
+def test_permute_scans_per_sample_equals_permute_scans():
+    x = torch.randn(5, *SHAPE)
+    orders = torch.rand(2, 5, 3).argsort(dim=-1)
+    out = permute_scans_per_sample(x, orders[0], orders[1])
+    for i in range(5):
+        assert torch.equal(out[i], permute_scans(x[i], orders[0, i].tolist(), orders[1, i].tolist()))
+
+
+def test_batched_choices_equal_the_per_sample_ops():
+    torch.manual_seed(0)
+    x, y = batch_of(64)
+    cfg = cfg_with(**dict(ALL_HALF, line_aug=0.0, noise_aug=0.0))
+    for _ in range(3):
+        c = draw_choices(cfg, len(x), x.device)
+        out, y_out = apply_choices(x, y, c)
+        ref, y_ref = per_sample(x, y, c)
+        assert torch.equal(out, ref) and torch.equal(y_out, y_ref)
+
+
+def test_line_and_noise_change_exactly_the_chosen_samples():
+    torch.manual_seed(1)
+    x, y = batch_of(64)
+    c = draw_choices(cfg_with(**ALL_HALF), len(x), x.device)
+    out, y_out = apply_choices(x, y, c, generator=torch.Generator().manual_seed(5))
+    again, _ = apply_choices(x, y, c, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(out, again)  # the same choices and generator seed: the same batch
+    ref, y_ref = per_sample(x, y, c)
+    assert torch.equal(y_out, y_ref)
+    changed = (out != ref).flatten(2).any(dim=-1)  # (B, 6): which scans differ from the reference
+    assert torch.equal(changed[:, list(ON_SCANS)].all(dim=1), c.line_aug | c.noise_aug)
+    assert torch.equal(changed[:, list(OFF_SCANS)].any(dim=1), c.noise_aug)  # a line touches ON scans only
+    assert 0 < c.line_aug.sum() < 64 and 0 < c.noise_aug.sum() < 64
+
+
+def test_each_op_is_drawn_with_its_probability():
+    probs = dict(zip(AUG_KEYS, (0.1, 0.3, 0.5, 0.7, 0.9, 0.2)))
+    c = draw_choices(cfg_with(**probs), 20000, "cpu", generator=torch.Generator().manual_seed(0))
+    for key, p in probs.items():
+        assert abs(getattr(c, key).float().mean().item() - p) < 0.02, key  # std 0.0035 at most
+    for order in (c.on_order, c.off_order):
+        counts = torch.unique(order, dim=0, return_counts=True)[1]
+        assert len(counts) == 6 and (counts / 20000 - 1 / 6).abs().max() < 0.02  # all six, uniformly
+    assert abs((c.on_order == c.off_order).all(dim=1).float().mean().item() - 1 / 6) < 0.02  # independent
+    x, y = batch_of(4000)
+    out, y_out = augment_cadences(cfg_with(shuffle_inv=0.5), x, y)
+    swapped = (y == 1.0) & (y_out == 0.0)
+    assert abs(swapped.float().mean().item() - 0.5 * (y == 1.0).float().mean().item()) < 0.03
+
+
+def test_shuffle_inv_turns_hard_positives_into_negatives_only():
+    x, y = batch_of(16)
+    x[y == 1.0] = torch.stack([needle() for _ in range(int((y == 1.0).sum()))])
+    out, y_out = augment_cadences(cfg_with(shuffle_inv=1.0), x, y)
+    positive = y == 1.0
+    assert (y_out[positive] == 0.0).all() and torch.equal(out[positive], swap_on_off(x[positive]))
+    assert out[positive][:, list(ON_SCANS)].abs().sum() == 0  # the needle now sits in the OFF scans only
+    # negatives (a swap could make an ON-only signal) and soft labels (0.4, 0.999) pass unchanged
+    assert torch.equal(out[~positive], x[~positive]) and torch.equal(y_out[~positive], y[~positive])
 
 
 def test_shuffle_cons_keeps_label_and_on_off_sets():
     torch.manual_seed(0)
-    transform = build_cadence_transform(cfg_with(shuffle_cons=1.0))
-    seen = set()
-    for label in (0.0, 1.0) * 10:
-        out, y = transform(marked(), label)
-        values = scan_values(out)
-        assert y == label
-        assert sorted(values[0::2]) == [0, 2, 4] and sorted(values[1::2]) == [1, 3, 5]
-        seen.add(tuple(values))
-    assert len(seen) > 1
+    x, y = marked().expand(32, *SHAPE).clone(), TARGETS.repeat(4)
+    out, y_out = augment_cadences(cfg_with(shuffle_cons=1.0), x, y)
+    assert torch.equal(y_out, y)
+    values = out[:, :, 0, 0]
+    assert (values[:, 0::2].sort(dim=1).values == torch.tensor([0.0, 2, 4])).all()
+    assert (values[:, 1::2].sort(dim=1).values == torch.tensor([1.0, 3, 5])).all()
+    assert len(torch.unique(values, dim=0)) > 1  # each sample its own order
 
 
 def test_line_aug_sets_target_and_touches_on_only():
     torch.manual_seed(0)
-    transform = build_cadence_transform(cfg_with(line_aug=1.0))
-    x = torch.randn(SHAPE)
-    out, y = transform(x, 0.0)
-    assert y == 1.0
-    assert torch.equal(out[list(OFF_SCANS)], x[list(OFF_SCANS)])
-    assert not torch.equal(out[list(ON_SCANS)], x[list(ON_SCANS)])
+    x, y = batch_of(8)
+    out, y_out = augment_cadences(cfg_with(line_aug=1.0), x, y)
+    assert (y_out == 1.0).all()
+    assert torch.equal(out[:, list(OFF_SCANS)], x[:, list(OFF_SCANS)])
+    assert (out[:, list(ON_SCANS)] != x[:, list(ON_SCANS)]).flatten(1).any(dim=1).all()
 
 
-def test_flip_and_noise_transforms():
-    x = torch.randn(SHAPE)
-    assert torch.equal(build_cadence_transform(cfg_with(flip_freq=1.0))(x, 1.0)[0], flip_freq(x))
-    assert torch.equal(build_cadence_transform(cfg_with(flip_time=1.0))(x, 1.0)[0], reverse_time(x))
-    out, y = build_cadence_transform(cfg_with(noise_aug=1.0))(x, 1.0)
-    assert y == 1.0 and out.shape == x.shape and not torch.equal(out, x)
+def test_augment_batch_runs_the_cadence_ops_then_the_mix():
+    cfg = cfg_with(**ALL_HALF, mixup=1.0)
+    x, y = batch_of(16)
+    torch.manual_seed(2)
+    out, y_out = seti.augment_batch(cfg, x, y, epoch=0)
+    torch.manual_seed(2)
+    expected = mix_batch(*apply_choices(x, y, draw_choices(cfg, 16, x.device)), cfg, 0)
+    assert torch.equal(out, expected[0]) and torch.equal(y_out, expected[1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cadence_augmentations_run_on_the_batch_device():
+    x, y = batch_of(16)
+    cfg = cfg_with(**ALL_HALF)
+    c = draw_choices(cfg, 16, "cuda")
+    out, y_out = apply_choices(x.cuda(), y.cuda(), c)
+    assert out.device.type == "cuda" and y_out.device.type == "cuda"
+    cpu_choices = type(c)(*(t.cpu() for t in c))
+    ref, y_ref = apply_choices(x, y, cpu_choices._replace(line_aug=None, noise_aug=None))
+    keep = ~(c.line_aug | c.noise_aug).cpu()
+    assert torch.equal(out.cpu()[keep], ref[keep]) and torch.equal(y_out.cpu()[keep], y_ref[keep])
 
 
 def test_no_image_transform_by_default():
