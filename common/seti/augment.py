@@ -177,12 +177,19 @@ def _where(mask, op, x: torch.Tensor) -> torch.Tensor:
     return x if mask is None else torch.where(mask.view(-1, 1, 1, 1), op(x), x)
 
 
+def _on_chosen(mask, op, x: torch.Tensor) -> torch.Tensor:
+    """op applied to the samples of x where mask only (its random draws are theirs), x elsewhere; x itself when
+    mask is None or no sample is chosen. Finding them reads the mask's count on the host, one sync per op and
+    batch on a GPU, and saves drawing lines or noise for the other samples (5x less work at line_aug=0.25)."""
+    index = None if mask is None else mask.nonzero().squeeze(1)
+    return x if index is None or index.numel() == 0 else x.index_copy(0, index, op(x[index]))
+
+
 def apply_choices(x: torch.Tensor, y: torch.Tensor, c: CadenceChoices,
                   generator=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Apply choices c to a cadence batch x (B, 6, T, F) with targets y (B,), in AUG_KEYS's order, on x's
     device: shuffle_inv sets swapped targets (exactly 1) to 0, line_aug sets targets to 1. draw_line and
-    add_noise run on the whole batch (their draws from `generator` or torch's global RNG) and are kept where
-    chosen."""
+    add_noise run on the chosen samples only, drawing from `generator` or torch's global RNG."""
     x = _where(c.flip_freq, flip_freq, x)
     x = _where(c.flip_time, reverse_time, x)
     x = _where(c.shuffle_cons, lambda v: permute_scans_per_sample(v, c.on_order, c.off_order), x)
@@ -190,8 +197,8 @@ def apply_choices(x: torch.Tensor, y: torch.Tensor, c: CadenceChoices,
         swap = c.shuffle_inv & (y == 1.0)  # a swapped negative may be an ON-only signal
         x, y = _where(swap, swap_on_off, x), torch.where(swap, 0.0, y)
     if c.line_aug is not None:
-        x, y = _where(c.line_aug, lambda v: draw_line(v, generator), x), torch.where(c.line_aug, 1.0, y)
-    x = _where(c.noise_aug, lambda v: add_noise(v, generator), x)
+        x, y = _on_chosen(c.line_aug, lambda v: draw_line(v, generator), x), torch.where(c.line_aug, 1.0, y)
+    x = _on_chosen(c.noise_aug, lambda v: add_noise(v, generator), x)
     return x, y
 
 

@@ -214,6 +214,18 @@ def test_line_and_noise_change_exactly_the_chosen_samples():
     assert 0 < c.line_aug.sum() < 64 and 0 < c.noise_aug.sum() < 64
 
 
+@pytest.mark.parametrize("key, op", [("line_aug", draw_line), ("noise_aug", add_noise)])
+def test_line_and_noise_draw_for_the_chosen_samples_only(key, op):
+    x, y = batch_of(16)
+    c = draw_choices(cfg_with(**{key: 0.5}), 16, x.device, generator=torch.Generator().manual_seed(3))
+    chosen = getattr(c, key)
+    out, _ = apply_choices(x, y, c, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(out[chosen], op(x[chosen], generator=torch.Generator().manual_seed(4)))  # the same numbers
+    assert torch.equal(out[~chosen], x[~chosen])
+    none = c._replace(**{key: torch.zeros(16, dtype=torch.bool)})
+    assert apply_choices(x, y, none)[0] is x  # no sample chosen: the op does not run
+
+
 def test_each_op_is_drawn_with_its_probability():
     probs = dict(zip(AUG_KEYS, (0.1, 0.3, 0.5, 0.7, 0.9, 0.2)))
     c = draw_choices(cfg_with(**probs), 20000, "cpu", generator=torch.Generator().manual_seed(0))
