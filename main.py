@@ -214,7 +214,7 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     if cfg.init_from:
         accelerator.print(f"fold {fold}: initialised from {init_from(model, cfg.init_from, cfg.output_dir)}")
     speed_up(model, cfg)
-    loss_fn = build_loss(cfg)
+    loss_fn = build_loss(cfg).to(accelerator.device)  # pos_weight is a buffer
     optimizer = make_optimizer(cfg, model, loss_fn)
     # each epoch makes whole accumulations only: its last len % grad_accum batches are not drawn, so no partial
     # accumulation carries into the next epoch and the schedule counts the optimizer steps actually taken

@@ -58,6 +58,7 @@ class Config:
     clip_grad: float = 1.0  # max gradient norm; 0 turns clipping off
     mixed_precision: str = "fp16"  # no | fp16 | bf16; falls back to no on a CPU for fp16
     loss: str = "bce"  # bce | roc_auc | libauc
+    pos_weight: float = 1.0  # bce: weight of the positive term (class weighting with sampler=shuffle, e.g. 4)
     sampler: str = "balanced"  # balanced: class-balanced WeightedRandomSampler | shuffle
     head_only_epochs: int = 0  # train only the classifier head for the first N epochs
     ema: bool = False  # evaluate and save a timm ModelEmaV3 copy

@@ -51,11 +51,19 @@ class LibAUCMLoss(nn.Module):
         return functional_call(self.aucm, {"alpha": reversed_alpha}, (probs, labels)).squeeze()
 
 
-LOSSES = {"bce": nn.BCEWithLogitsLoss, "roc_auc": PairwiseAUCLoss, "libauc": LibAUCMLoss}
+def weighted_bce(pos_weight: float = 1.0) -> nn.Module:
+    """BCE on logits with the positive term weighted by pos_weight (soft targets: in proportion)."""
+    return nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight) if pos_weight != 1.0 else None)
+
+
+LOSSES = {"bce": weighted_bce, "roc_auc": PairwiseAUCLoss, "libauc": LibAUCMLoss}
 
 
 def build_loss(cfg) -> nn.Module:
-    """The loss module named by cfg.loss (bce | roc_auc | libauc); train its parameters with the model's."""
+    """The loss module named by cfg.loss (bce | roc_auc | libauc); train its parameters with the model's.
+    `pos_weight` applies to bce only."""
     if cfg.loss not in LOSSES:
         raise UserError(f"loss={cfg.loss!r} is not one of {', '.join(LOSSES)}")
-    return LOSSES[cfg.loss]()
+    if cfg.pos_weight != 1.0 and cfg.loss != "bce":
+        raise UserError(f"pos_weight={cfg.pos_weight} applies to loss=bce only, not loss={cfg.loss}")
+    return weighted_bce(cfg.pos_weight) if cfg.loss == "bce" else LOSSES[cfg.loss]()

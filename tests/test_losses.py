@@ -22,6 +22,16 @@ def test_bce_matches_torch():
     assert torch.allclose(loss_named("bce")(logits, targets), F.binary_cross_entropy_with_logits(logits, targets))
 
 
+def test_bce_pos_weight_scales_the_positive_term_only():
+    logits, targets = torch.randn(8), torch.tensor([1.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0])
+    weighted = build_loss(dataclasses.replace(Config(), pos_weight=4.0))(logits, targets)
+    pos = -(targets * F.logsigmoid(logits)).mean()
+    neg = -((1 - targets) * F.logsigmoid(-logits)).mean()
+    assert torch.allclose(weighted, 4 * pos + neg)
+    with pytest.raises(UserError, match="pos_weight"):
+        build_loss(dataclasses.replace(Config(), loss="roc_auc", pos_weight=4.0))
+
+
 def test_roc_auc_prefers_well_ranked_logits_and_backpropagates():
     loss = loss_named("roc_auc")
     good = (TARGETS * 4 - 2).requires_grad_()
