@@ -285,7 +285,10 @@ def main(argv=None):
     sizes = {"train": args.train, "test": args.test, "old": args.old}
     meta = generate(args.out, sizes, args.seed, args.positive_fraction, args.snr_min, args.snr_max,
                     args.workers, args.overwrite)
-    print(f"wrote {len(meta)} cadences to {args.out} ({meta.target.sum()} positives)")
+    old = f"; old/: x{OLD.snr_scale:g}" if args.old else ""
+    defaults = (args.snr_min, args.snr_max) == (p.get_default("snr_min"), p.get_default("snr_max"))
+    print(f"wrote {len(meta)} cadences to {args.out} ({meta.target.sum()} positives; signal SNR "
+          f"{args.snr_min:g}-{args.snr_max:g} log-uniform{old}{' (the defaults)' if defaults else ''})")
 
 
 if __name__ == "__main__":

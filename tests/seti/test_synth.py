@@ -146,3 +146,11 @@ def test_show_unknown_id_is_one_line(data):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("error: no cadence 0123456789abcde in ") and str(data) in result.stderr
+
+
+def test_prints_the_snr_range_it_used(tmp_path, capsys):
+    synth.main(["--out", str(tmp_path / "bright"), "--train", "4", "--test", "0", "--old", "0", "--snr-min", "12",
+                "--snr-max", "120", "--workers", "1"])
+    assert "signal SNR 12-120 log-uniform)" in capsys.readouterr().out
+    synth.main(["--out", str(tmp_path / "default"), "--train", "4", "--test", "0", "--old", "2", "--workers", "1"])
+    assert "signal SNR 4-40 log-uniform; old/: x2 (the defaults)" in capsys.readouterr().out
