@@ -1,7 +1,7 @@
 """exp0017 = exp0012 + line aug
 
-A drifting line drawn into the ON scans makes the target 1; with the class-balanced sampler
-p=0.25 turns about 60% of the samples positive.
+A drifting line drawn into the ON scans makes the target 1; at p=0.25 and 10% needles about
+a third of the samples are positive.
 """
 from dataclasses import dataclass
 

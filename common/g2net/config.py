@@ -14,7 +14,6 @@ class Config(EngineConfig):
     competition: str = "g2net"
     data_dir: str = "input/g2net"  # Kaggle layout: train/, test/, training_labels.csv, sample_submission.csv
     wandb_project: str = "g2net"
-    sampler: str = "shuffle"  # the classes are balanced (about half positive): no need to oversample
 
     # input: whitened strain (by the training negatives' average spectrum), as a CQT image or a wave
     front_end: str = "cqt"  # cqt: 3-channel CQT image (one per detector) | wave: the whitened strain, for 1D models
