@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 
 from bench import report
 from common.accel import make_accelerator
+from common.competition import competition
 from common.config import add_config_args, config_from_args
 from common.seti.baseline import MAX_DRIFT, classical_scores
 from common.seti.data import read_test
@@ -214,9 +215,10 @@ def setup_line(cfg, args, df: pd.DataFrame, n_views: int, seconds: dict) -> str:
     """What was compared, on what, with the overall AUCs and the time per cadence of each method."""
     needles, negatives = df[df.target == 1], df[df.target == 0]
     folds = " ".join(map(str, cfg.fold_ids()))
+    views = len(competition(cfg).tta_views(cfg, n_views)), " (those it trained with)" if n_views == 0 else ""
     aucs = ", ".join(f"{m} {auc(needles, negatives, m):.3f}" for m in METHODS)
     times = ", ".join(f"{m} {seconds[m] / len(df) * 1000:.0f} ms" for m in METHODS)
-    return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {n_views} views, "
+    return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {views[0]} views{views[1]}, "
             f"{cfg.tta_average} average) against the dedoppler search (drift grid +-{args.max_drift} channels "
             f"per scan) on {len(df)} test cadences of {cfg.data_dir} ({len(needles)} needles); threshold: "
             f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs}. "
