@@ -215,10 +215,11 @@ def setup_line(cfg, args, df: pd.DataFrame, n_views: int, seconds: dict) -> str:
     """What was compared, on what, with the overall AUCs and the time per cadence of each method."""
     needles, negatives = df[df.target == 1], df[df.target == 0]
     folds = " ".join(map(str, cfg.fold_ids()))
-    views = len(competition(cfg).tta_views(cfg, n_views)), " (those it trained with)" if n_views == 0 else ""
+    views = f"{len(competition(cfg).tta_views(cfg, n_views))} views"
+    views += " (those it trained with)" if n_views == 0 else ""
     aucs = ", ".join(f"{m} {auc(needles, negatives, m):.3f}" for m in METHODS)
     times = ", ".join(f"{m} {seconds[m] / len(df) * 1000:.0f} ms" for m in METHODS)
-    return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {views[0]} views{views[1]}, "
+    return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {views}, "
             f"{cfg.tta_average} average) against the dedoppler search (drift grid +-{args.max_drift} channels "
             f"per scan) on {len(df)} test cadences of {cfg.data_dir} ({len(needles)} needles); threshold: "
             f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs}. "
