@@ -25,7 +25,7 @@ from common.accel import make_accelerator
 from common.competition import competition
 from common.config import add_config_args, config_from_args
 from common.errors import UserError, cli
-from common.metrics import combine, fit_temperature, validate_submission
+from common.metrics import combine, fit_temperature, folds_csv, validate_submission
 from common.models import build_model, load_checkpoint, speed_up
 
 
@@ -87,11 +87,6 @@ def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
     accelerator.print(f"{cfg.exp}: CV AUC {roc_auc_score(y, oof['view0']):.4f} without TTA, "
                       f"{roc_auc_score(y, oof['tta']):.4f} with {len(views)}x TTA ({cfg.tta_average} average, "
                       f"folds {' '.join(map(str, models))}, {len(oof)} samples)")
-
-
-def folds_csv(submission: Path) -> Path:
-    """Where the per-fold test predictions of `submission` go: <name>_folds.csv next to it."""
-    return submission.with_name(f"{submission.stem}_folds.csv")
 
 
 def temperature(cfg) -> float:

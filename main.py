@@ -36,7 +36,7 @@ from common.config import add_config_args, config_from_args, config_json
 from common.data import seed_worker
 from common.errors import UserError, cli
 from common.losses import build_loss
-from common.metrics import sigmoid
+from common.metrics import folds_csv, sigmoid
 from common.models import build_model, head_parameters, init_from, load_checkpoint, save_checkpoint, speed_up
 from common.sampler import DistributedSampler, balanced_weights
 
@@ -89,7 +89,7 @@ def pseudo_labelled(cfg, comp, fold: int) -> pd.DataFrame:
     """
     name = cfg.pseudo_labels
     source = Path(name) if name.endswith(".csv") else Path(cfg.output_dir) / name / "submission.csv"
-    per_fold = source.with_name(f"{source.stem}_folds.csv")
+    per_fold = folds_csv(source)
     if per_fold.is_file():
         saved = source.parent / "config.json"
         if not name.endswith(".csv") and saved.is_file():

@@ -1,4 +1,6 @@
 """Scoring and submissions: combining TTA views and folds, temperature scaling, validation."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -43,6 +45,13 @@ def fit_temperature(logits, targets, steps: int = 200) -> float:
 
     opt.step(closure)
     return float(log_t.detach().exp())
+
+
+def folds_csv(submission) -> Path:
+    """Where the per-fold test predictions of `submission` go (evaluate.py writes them, pseudo labels read them):
+    <name>_folds.csv next to it."""
+    submission = Path(submission)
+    return submission.with_name(f"{submission.stem}_folds.csv")
 
 
 def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, path) -> None:
