@@ -41,10 +41,9 @@ def run(args: list[str]) -> None:
         raise UserError(f"`python {shlex.join(args)}` failed; fix it and run the catalogue again (it continues)")
 
 
-def train_all(exps: list[str], overrides: list[str]) -> dict[str, str]:
+def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> dict[str, str]:
     """Train each experiment at the budget; returns {exp: earlier exp with the same config} for the twins."""
     configs = {exp: load_config(exp, overrides) for exp in exps}
-    output_dir = Path(next(iter(configs.values())).output_dir)
     summary = output_dir / "summary.csv"
     twins, seen = {}, {}
     for exp, cfg in configs.items():
@@ -53,18 +52,18 @@ def train_all(exps: list[str], overrides: list[str]) -> dict[str, str]:
             twins[exp] = seen[key]
             continue
         seen[key] = exp
-        done = summary.is_file() and exp in set(pd.read_csv(summary, dtype={"exp": str})["exp"])
+        if summary.is_file() and exp in set(pd.read_csv(summary, dtype={"exp": str})["exp"]):
+            continue
         source = cfg.pseudo_labels
         if source in configs and not (output_dir / source / "submission.csv").is_file():
             run(["evaluate.py", "--exp", source, "--set", *overrides])
-        if not done:
-            run(["main.py", "--exp", exp, "--resume", "--set", *overrides])
+        run(["main.py", "--exp", exp, "--resume", "--set", *overrides])
     return twins
 
 
-def catalogue_markdown(exps: list[str], overrides: list[str], twins: dict[str, str], png: Path) -> str:
+def catalogue_markdown(exps: list[str], overrides: list[str], output_dir: Path, twins: dict[str, str],
+                       png: Path) -> str:
     """The table of the catalogue's runs (twins point at their run) and the command that made it."""
-    output_dir = Path(load_config(exps[0], overrides).output_dir)
     table = runs_table(output_dir)
     table = table[table["exp"].isin(exps)]
     save_report_png(table, output_dir, png)
@@ -84,9 +83,12 @@ def main(argv=None):
     p.add_argument("--out", help="report path without suffix (default <output_dir>/catalogue)")
     args = p.parse_args(argv)
     exps = expand(args.exps)
-    twins = train_all(exps, args.set)
-    out = Path(args.out or Path(load_config(exps[0], args.set).output_dir) / "catalogue")
-    markdown = catalogue_markdown(exps, args.set, twins, out.with_suffix(".png"))
+    if not exps:
+        raise UserError(f"--exps {' '.join(args.exps)} names no experiment (a range runs low to high: exp0001-exp0024)")
+    output_dir = Path(load_config(exps[0], args.set).output_dir)
+    twins = train_all(exps, args.set, output_dir)
+    out = Path(args.out or output_dir / "catalogue")
+    markdown = catalogue_markdown(exps, args.set, output_dir, twins, out.with_suffix(".png"))
     out.with_suffix(".md").write_text(markdown)
     print(markdown)
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.png')}")

@@ -1,10 +1,18 @@
 """bench/catalogue.py: experiments at one budget, twins at that budget not trained twice, a resumable table."""
+import pytest
+
 from bench import catalogue
 from conftest import write_kaggle_layout
 
 
 def test_expand_ranges():
     assert catalogue.expand(["exp0001-exp0003", "exp0101"]) == ["exp0001", "exp0002", "exp0003", "exp0101"]
+
+
+def test_an_empty_range_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit):
+        catalogue.main(["--exps", "exp0003-exp0001"])
+    assert "names no experiment" in capsys.readouterr().err
 
 
 def test_catalogue_trains_each_distinct_config_once_and_continues(tmp_path, monkeypatch):
