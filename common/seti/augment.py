@@ -185,11 +185,12 @@ def _on_chosen(mask, op, x: torch.Tensor) -> torch.Tensor:
     return x if index is None or index.numel() == 0 else x.index_copy(0, index, op(x[index]))
 
 
-def apply_choices(x: torch.Tensor, y: torch.Tensor, c: CadenceChoices,
-                  generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+def apply_choices(x: torch.Tensor, y: torch.Tensor, c: CadenceChoices, generator=None,
+                  line_snr=(1.0, 4.0)) -> tuple[torch.Tensor, torch.Tensor]:
     """Apply choices c to a cadence batch x (B, 6, T, F) with targets y (B,), in AUG_KEYS's order, on x's
-    device: shuffle_inv sets swapped targets (exactly 1) to 0, line_aug sets targets to 1. draw_line and
-    add_noise run on the chosen samples only, drawing from `generator` or torch's global RNG."""
+    device: shuffle_inv sets swapped targets (exactly 1) to 0, line_aug sets targets to 1 (its lines' peaks
+    drawn from `line_snr`, see draw_line). draw_line and add_noise run on the chosen samples only, drawing
+    from `generator` or torch's global RNG."""
     x = _where(c.flip_freq, flip_freq, x)
     x = _where(c.flip_time, reverse_time, x)
     x = _where(c.shuffle_cons, lambda v: permute_scans_per_sample(v, c.on_order, c.off_order), x)
@@ -197,14 +198,16 @@ def apply_choices(x: torch.Tensor, y: torch.Tensor, c: CadenceChoices,
         swap = c.shuffle_inv & (y == 1.0)  # a swapped negative may be an ON-only signal
         x, y = _where(swap, swap_on_off, x), torch.where(swap, 0.0, y)
     if c.line_aug is not None:
-        x, y = _on_chosen(c.line_aug, lambda v: draw_line(v, generator), x), torch.where(c.line_aug, 1.0, y)
+        x = _on_chosen(c.line_aug, lambda v: draw_line(v, generator, line_snr), x)
+        y = torch.where(c.line_aug, 1.0, y)
     x = _on_chosen(c.noise_aug, lambda v: add_noise(v, generator), x)
     return x, y
 
 
 def augment_cadences(cfg, x: torch.Tensor, y: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
     """cfg's cadence augmentations of a batch x (B, 6, T, F), y (B,), per sample, on x's device."""
-    return apply_choices(x, y, draw_choices(cfg, x.shape[0], x.device, generator), generator)
+    choices = draw_choices(cfg, x.shape[0], x.device, generator)
+    return apply_choices(x, y, choices, generator, (cfg.line_snr_min, cfg.line_snr_max))
 
 
 def build_image_transform(cfg):

@@ -31,6 +31,8 @@ class Config(EngineConfig):
     spec_augment: float = 0.0  # XYMasking (time and frequency masks)
     noise_aug: float = 0.0  # add chi-square-like noise
     line_aug: float = 0.0  # draw a drifting line into the ON scans, target -> 1
+    line_snr_min: float = 1.0  # its peak, uniform in [min, max] times the cadence's noise std (the synthetic
+    line_snr_max: float = 4.0  # needles' peaks span about 0.25-2.5: line SNR 4-40 over a scan's 273 rows)
     shuffle_cons: float = 0.0  # permute ON scans among themselves and OFF among themselves
     shuffle_inv: float = 0.0  # swap ON and OFF scans, target -> 0
     mixup: float = 0.0  # probability of mixup per batch (OR label rule)
@@ -45,3 +47,6 @@ class Config(EngineConfig):
         for key, allowed in (("layout", LAYOUTS), ("interpolation", INTERPOLATIONS), ("tta", VIEW_COUNTS)):
             if getattr(self, key) not in allowed:
                 raise UserError(f"{key}={getattr(self, key)!r} is not one of {', '.join(map(str, allowed))}")
+        if not 0 <= self.line_snr_min <= self.line_snr_max:
+            raise UserError(f"line_snr_min={self.line_snr_min} and line_snr_max={self.line_snr_max}: "
+                            "need 0 <= line_snr_min <= line_snr_max")

@@ -10,6 +10,7 @@ from common.seti.augment import (AUG_KEYS, _or_labels, add_noise, apply_choices,
                                  mix_batch, mixup_labels, permute_scans, permute_scans_per_sample, reverse_time,
                                  swap_on_off)
 from common.seti.cadence import OFF_SCANS, ON_SCANS
+from common.errors import UserError
 from common.seti.config import Config
 
 SHAPE = (6, 16, 32)
@@ -270,6 +271,21 @@ def test_line_aug_sets_target_and_touches_on_only():
     assert (y_out == 1.0).all()
     assert torch.equal(out[:, list(OFF_SCANS)], x[:, list(OFF_SCANS)])
     assert (out[:, list(ON_SCANS)] != x[:, list(ON_SCANS)]).flatten(1).any(dim=1).all()
+
+
+@pytest.mark.parametrize("low, high", [(0.25, 0.5), (3.0, 4.0)])
+def test_line_aug_peaks_follow_the_configured_snr_range(low, high):
+    torch.manual_seed(0)
+    x = torch.randn(64, 6, 16, 256)
+    out, _ = augment_cadences(cfg_with(line_aug=1.0, line_snr_min=low, line_snr_max=high), x, torch.zeros(64))
+    peaks = ((out - x).amax(dim=(1, 2, 3)) / x.std(dim=(1, 2, 3))).numpy()
+    assert peaks.max() <= high * 1.001
+    assert peaks.min() >= low * 0.6  # a line of std 0.5 bins centred between two bins peaks at 0.61 of its value
+
+
+def test_line_snr_range_must_be_ordered():
+    with pytest.raises(UserError, match="line_snr_min"):
+        cfg_with(line_snr_min=2.0, line_snr_max=1.0).validate()
 
 
 def test_augment_batch_runs_the_cadence_ops_then_the_mix():
