@@ -399,7 +399,13 @@ def main():
         if (cfg.exp_dir() / f"fold{fold}" / "oof.csv").is_file():
             state.print(f"fold {fold}: finished earlier, skipped")
             continue
-        train_fold(cfg, fold, df, args.resume)
+        try:
+            train_fold(cfg, fold, df, args.resume)
+        except RuntimeError as e:
+            if "Kernel size can't be greater than actual input size" in str(e):
+                raise UserError(f"{cfg.model_name} cannot take image_size={cfg.image_size}: its feature map shrinks "
+                                "below a kernel (InceptionV3 needs at least 75 px); raise image_size") from None
+            raise
         trained.append(fold)
 
     if state.is_main_process:

@@ -7,7 +7,9 @@ Each experiment runs as `python main.py --exp E --resume --set <--set>`: the bud
 experiment's. An experiment whose config at this budget equals one already run (its own change overridden by the
 budget, e.g. a 512 px resize under image_size=128) is not trained again: its row names that twin. One already in
 <output_dir>/summary.csv is skipped, so an interrupted catalogue continues where it stopped. An experiment whose
-`pseudo_labels` names another gets that one's submission first (evaluate.py, with the same budget).
+`pseudo_labels` names another gets that one's submission first (evaluate.py, with the same budget). An
+experiment that fails (an image too small for its model, say) gets a row saying so and the others still run;
+the catalogue then exits with an error naming it.
 """
 import argparse
 import re
@@ -34,18 +36,18 @@ def expand(names: list[str]) -> list[str]:
     return out
 
 
-def run(args: list[str]) -> None:
-    """Run one of the project's scripts with this interpreter; a failure stops the catalogue."""
+def run(args: list[str]) -> bool:
+    """Run one of the project's scripts with this interpreter; True when it succeeded."""
     print("+ python " + shlex.join(args), flush=True)
-    if subprocess.run([sys.executable, *args]).returncode:
-        raise UserError(f"`python {shlex.join(args)}` failed; fix it and run the catalogue again (it continues)")
+    return subprocess.run([sys.executable, *args]).returncode == 0
 
 
-def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> dict[str, str]:
-    """Train each experiment at the budget; returns {exp: earlier exp with the same config} for the twins."""
+def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """Train each experiment at the budget; returns {exp: earlier exp with the same config} for the twins, and
+    the experiments that failed (the others still run)."""
     configs = {exp: load_config(exp, overrides) for exp in exps}
     summary = output_dir / "summary.csv"
-    twins, seen = {}, {}
+    twins, seen, failed = {}, {}, []
     for exp, cfg in configs.items():
         key = repr({k: v for k, v in cfg.to_dict().items() if k not in IDENTITY_KEYS})
         if key in seen:
@@ -56,20 +58,24 @@ def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> dict[s
             continue
         source = cfg.pseudo_labels
         if source in configs and not (output_dir / source / "submission.csv").is_file():
-            run(["evaluate.py", "--exp", source, "--set", *overrides])
-        run(["main.py", "--exp", exp, "--resume", "--set", *overrides])
-    return twins
+            if not run(["evaluate.py", "--exp", source, "--set", *overrides]):
+                failed.append(exp)
+                continue
+        if not run(["main.py", "--exp", exp, "--resume", "--set", *overrides]):
+            failed.append(exp)
+    return twins, failed
 
 
 def catalogue_markdown(exps: list[str], overrides: list[str], output_dir: Path, twins: dict[str, str],
-                       png: Path) -> str:
-    """The table of the catalogue's runs (twins point at their run) and the command that made it."""
+                       failed: list[str], png: Path) -> str:
+    """The table of the catalogue's runs (twins point at their run, failures say so) and its command."""
     table = runs_table(output_dir)
     table = table[table["exp"].isin(exps)]
     save_report_png(table, output_dir, png)
     rows = to_markdown(table).splitlines()
     for exp, twin in twins.items():
         rows.append(f"| {exp} | | | same config as {twin} at this budget: not run | | | |")
+    rows += [f"| {exp} | | | failed at this budget (its error is in the catalogue's log) | | | |" for exp in failed]
     command = shlex.join(["python", "-m", "bench.catalogue", "--exps", *exps, "--set", *overrides])
     return f"```\n{command}\n```\n\n" + "\n".join(rows) + f"\n\n![ROC and training curves]({png.name})\n"
 
@@ -86,12 +92,15 @@ def main(argv=None):
     if not exps:
         raise UserError(f"--exps {' '.join(args.exps)} names no experiment (a range runs low to high: exp0001-exp0024)")
     output_dir = Path(load_config(exps[0], args.set).output_dir)
-    twins = train_all(exps, args.set, output_dir)
+    twins, failed = train_all(exps, args.set, output_dir)
     out = Path(args.out or output_dir / "catalogue")
-    markdown = catalogue_markdown(exps, args.set, output_dir, twins, out.with_suffix(".png"))
+    markdown = catalogue_markdown(exps, args.set, output_dir, twins, failed, out.with_suffix(".png"))
     out.with_suffix(".md").write_text(markdown)
     print(markdown)
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.png')}")
+    if failed:
+        raise UserError(f"{', '.join(failed)} failed (see their errors above); fix them and run the catalogue "
+                        "again: it continues")
 
 
 if __name__ == "__main__":

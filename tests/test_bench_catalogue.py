@@ -32,3 +32,21 @@ def test_catalogue_trains_each_distinct_config_once_and_continues(tmp_path, monk
     monkeypatch.setattr(catalogue, "run", calls.append)
     catalogue.main(["--exps", "exp0005-exp0005", "--set", *budget, "--out", str(tmp_path / "cat")])
     assert calls == []  # exp0005 is in summary.csv: nothing is trained again
+
+
+def test_a_failing_experiment_gets_a_row_and_the_others_still_run(tmp_path, monkeypatch):
+    data = write_kaggle_layout(tmp_path / "data", n_train=16, n_test=2)
+    budget = [f"data_dir={data}", f"output_dir={tmp_path / 'out'}", "model_name=resnet18", "image_size=32",
+              "epochs=1", "batch_size=4", "num_workers=0", "n_folds=2", "folds=0", "wandb=false"]
+    real_run, calls = catalogue.run, []
+
+    def run_failing_exp0002(args):
+        calls.append(args[2])
+        return args[2] != "exp0002" and real_run(args)
+
+    monkeypatch.setattr(catalogue, "run", run_failing_exp0002)
+    with pytest.raises(SystemExit) as stop:
+        catalogue.main(["--exps", "exp0002", "exp0005", "--set", *budget, "--out", str(tmp_path / "cat")])
+    assert stop.value.code == 2 and calls == ["exp0002", "exp0005"]
+    text = (tmp_path / "cat.md").read_text()
+    assert "| exp0002 | | | failed at this budget" in text and "| exp0005 | seti |" in text

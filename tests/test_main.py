@@ -135,3 +135,10 @@ def test_grad_accum_steps_whole_accumulations_within_each_epoch(needle_dir, tmp_
     assert train_state(tmp_path / "exp0001" / "fold0")["step"] == 4
     lr = pd.read_csv(tmp_path / "exp0001" / "fold0" / "metrics.csv")["lr"]
     assert lr.iloc[-1] == pytest.approx(1e-5)  # the schedule ends exactly at the last step
+
+
+def test_an_image_too_small_for_the_model_is_a_one_line_error(synth_dir, tmp_path):
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0,
+              *tiny_settings(synth_dir, tmp_path, "model_name=inception_v3", "image_size=48"), check=False)
+    assert out.returncode == 2 and "inception_v3 cannot take image_size=48" in out.stderr
+    assert "Traceback" not in out.stderr
