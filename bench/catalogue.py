@@ -67,8 +67,9 @@ def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> tuple[
 
 
 def catalogue_markdown(exps: list[str], overrides: list[str], output_dir: Path, twins: dict[str, str],
-                       failed: list[str], png: Path) -> str:
-    """The table of the catalogue's runs (twins point at their run, failures say so) and its command."""
+                       failed: list[str], png: Path, typed: list[str]) -> str:
+    """The table of the catalogue's runs (twins point at their run, failures say so) and its command, with the
+    experiments as `typed` (ranges kept)."""
     table = runs_table(output_dir)
     table = table[table["exp"].isin(exps)]
     save_report_png(table, output_dir, png)
@@ -76,7 +77,7 @@ def catalogue_markdown(exps: list[str], overrides: list[str], output_dir: Path, 
     for exp, twin in twins.items():
         rows.append(f"| {exp} | | | same config as {twin} at this budget: not run | | | |")
     rows += [f"| {exp} | | | failed at this budget (its error is in the catalogue's log) | | | |" for exp in failed]
-    command = shlex.join(["python", "-m", "bench.catalogue", "--exps", *exps, "--set", *overrides])
+    command = shlex.join(["python", "-m", "bench.catalogue", "--exps", *typed, "--set", *overrides])
     return f"```\n{command}\n```\n\n" + "\n".join(rows) + f"\n\n![ROC and training curves]({png.name})\n"
 
 
@@ -94,7 +95,7 @@ def main(argv=None):
     output_dir = Path(load_config(exps[0], args.set).output_dir)
     twins, failed = train_all(exps, args.set, output_dir)
     out = Path(args.out or output_dir / "catalogue")
-    markdown = catalogue_markdown(exps, args.set, output_dir, twins, failed, out.with_suffix(".png"))
+    markdown = catalogue_markdown(exps, args.set, output_dir, twins, failed, out.with_suffix(".png"), args.exps)
     out.with_suffix(".md").write_text(markdown)
     print(markdown)
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.png')}")

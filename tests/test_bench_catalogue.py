@@ -32,6 +32,7 @@ def test_catalogue_trains_each_distinct_config_once_and_continues(tmp_path, monk
     monkeypatch.setattr(catalogue, "run", calls.append)
     catalogue.main(["--exps", "exp0005-exp0005", "--set", *budget, "--out", str(tmp_path / "cat")])
     assert calls == []  # exp0005 is in summary.csv: nothing is trained again
+    assert "python -m bench.catalogue --exps exp0005-exp0005 --set" in (tmp_path / "cat.md").read_text()
 
 
 def test_a_failing_experiment_gets_a_row_and_the_others_still_run(tmp_path, monkeypatch):
