@@ -47,6 +47,7 @@ def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> tuple[
     the experiments that failed (the others still run)."""
     configs = {exp: load_config(exp, overrides) for exp in exps}
     summary = output_dir / "summary.csv"
+    done = set(pd.read_csv(summary, dtype={"exp": str})["exp"]) if summary.is_file() else set()
     twins, seen, failed = {}, {}, []
     for exp, cfg in configs.items():
         key = repr({k: v for k, v in cfg.to_dict().items() if k not in IDENTITY_KEYS})
@@ -54,7 +55,7 @@ def train_all(exps: list[str], overrides: list[str], output_dir: Path) -> tuple[
             twins[exp] = seen[key]
             continue
         seen[key] = exp
-        if summary.is_file() and exp in set(pd.read_csv(summary, dtype={"exp": str})["exp"]):
+        if exp in done:
             continue
         source = cfg.pseudo_labels
         if source in configs and not (output_dir / source / "submission.csv").is_file():

@@ -4,9 +4,10 @@
 
 [aaa,bcd] input (ON scans stacked along time in channel 1, OFF in channel 2), area-average resize, timm
 resnet18 from scratch, frequency flip p=0.5, AdamW with a one-cycle schedule, BCE with 4:1 positive weight,
-2 test-time views (identity, frequency flip). Trains on the suite's fold split (the same StratifiedKFold as
-main.py, n_folds 4, seed 42) and prints the validation AUC, and the test AUC when the data's synth_meta.csv
-holds the test labels. The suite's recipes are measured against it (README, "SETI: the CPU recipe").
+2 test-time views (identity, frequency flip). Reads the data and the fold split as main.py does
+(common.seti.data, n_folds 4, seed 42; the rest is plain PyTorch) and prints the validation AUC, and the test
+AUC when the data's synth_meta.csv holds the test labels. The suite's recipes are measured against it
+(README, "SETI: the CPU recipe").
 """
 import argparse
 from pathlib import Path
@@ -20,14 +21,15 @@ from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
-from common.data import assign_folds
+from common.errors import cli
+from common.seti.data import load_cadence, read_test, read_train
 
 
 def load(paths, size: int) -> torch.Tensor:
     """Cadence files -> (N, 2, size, size): ON scans and OFF scans each stacked along time, area-resized."""
     out = []
     for path in tqdm(paths, desc="load", leave=False):
-        x = torch.from_numpy(np.load(path).astype(np.float32))  # (6, 273, 256)
+        x = torch.from_numpy(load_cadence(path))  # (6, 273, 256) float32
         img = torch.stack([x[[0, 2, 4]].flatten(0, 1), x[[1, 3, 5]].flatten(0, 1)])  # (2, 819, 256)
         out.append(F.interpolate(img[None], size=(size, size), mode="area")[0])
     return torch.stack(out)
@@ -42,6 +44,7 @@ def predict(model, x: torch.Tensor) -> np.ndarray:
     return ((p[0] + p[1]) / 2).numpy()
 
 
+@cli
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench.plain_script", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,8 +55,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     torch.manual_seed(0)
     data = Path(args.data_dir)
-    df = assign_folds(pd.read_csv(data / "train_labels.csv"), n_folds=4, seed=42)
-    df["path"] = [data / "train" / i[0] / f"{i}.npy" for i in df["id"]]
+    df = read_train(data, n_folds=4, seed=42)
     train, valid = df[df["fold"] != args.fold], df[df["fold"] == args.fold]
     x_train, x_valid = load(train["path"], args.image_size), load(valid["path"], args.image_size)
     y_train = torch.tensor(train["target"].values, dtype=torch.float32)
@@ -77,8 +79,9 @@ def main(argv=None):
 
     meta = data / "synth_meta.csv"
     if meta.is_file():
-        test = pd.read_csv(meta).query("split == 'test'")
-        x_test = load([data / "test" / i[0] / f"{i}.npy" for i in test["id"]], args.image_size)
+        labels = pd.read_csv(meta, dtype={"id": str}).query("split == 'test'")[["id", "target"]]
+        test = read_test(data).drop(columns="target").merge(labels, on="id")
+        x_test = load(test["path"], args.image_size)
         print(f"test AUC {roc_auc_score(test['target'], predict(model, x_test)):.4f} ({len(test)} cadences)")
 
 
