@@ -21,6 +21,7 @@ class Config(EngineConfig):
     image_size: int = 0  # square side the layout image is resized to; 0 keeps the native size
     interpolation: str = "bicubic"  # bicubic | bilinear | area | nearest
     median_subtract: bool = False  # subtract each scan's median spectrum (exp0011)
+    dedoppler_channels: bool = False  # add the scans' dedoppler planes (drift x channel line SNR) as channels
 
     # augmentation (probabilities unless stated)
     flip_freq: float = 0.0  # mirror the frequency axis

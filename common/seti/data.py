@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 
 from common.data import assign_folds, attach_paths, check_data_dir, load_npy, read_csv_checked
 from common.seti.cadence import CADENCE_SHAPE
+from common.seti.dedoppler import dedoppler
 
 # layout -> channels, each a list of scans stacked along time (top to bottom)
 LAYOUTS = {
@@ -31,8 +32,8 @@ NO_DATA_HINT = ("generate synthetic data with `python -m common.seti.synth --out
                 "seti-breakthrough-listen download into {d}/")
 
 
-def in_channels(layout: str) -> int:
-    return len(LAYOUTS[layout])
+def in_channels(layout: str, dedoppler_channels: bool = False) -> int:
+    return len(LAYOUTS[layout]) * (2 if dedoppler_channels else 1)
 
 
 def cadence_to_image(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -60,18 +61,29 @@ def subtract_median(x: torch.Tensor) -> torch.Tensor:
 
 
 class CadenceToImage(nn.Module):
-    """The SETI front end, on the device: a cadence batch (B, 6, T, F) -> model input (B, C, S, S)."""
+    """The SETI front end, on the device: a cadence batch (B, 6, T, F) -> model input (B, C, S, S).
+
+    With `dedoppler_channels`, each layout channel is followed by the same stack of the scans' dedoppler planes
+    (drift rate x start channel line SNR, common.seti.dedoppler), resized alike: 2C channels, the scans and
+    what the classical search sees in them.
+    """
 
     def __init__(self, layout: str, image_size: int = 0, interpolation: str = "bicubic",
-                 median_subtract: bool = False):
+                 median_subtract: bool = False, dedoppler_channels: bool = False):
         super().__init__()
         self.layout, self.image_size, self.interpolation = layout, image_size, interpolation
-        self.median_subtract = median_subtract
+        self.median_subtract, self.dedoppler_channels = median_subtract, dedoppler_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.median_subtract:
             x = subtract_median(x)
-        return resize_image(cadence_to_image(x, self.layout), self.image_size, self.interpolation)
+        img = resize_image(cadence_to_image(x, self.layout), self.image_size, self.interpolation)
+        if not self.dedoppler_channels:
+            return img
+        planes = resize_image(cadence_to_image(dedoppler(x), self.layout), self.image_size, self.interpolation)
+        if planes.shape[-2:] != img.shape[-2:]:  # image_size 0: the native planes are shorter than the scans
+            planes = F.pad(planes, (0, 0, 0, img.shape[-2] - planes.shape[-2]))
+        return torch.cat([img, planes.to(img.dtype)], 1)
 
 
 def _read_split(data_dir, split: str, csv_name: str, exact: bool) -> pd.DataFrame:

@@ -1,0 +1,34 @@
+"""The incoherent dedoppler transform: each scan's straight-line SNR for every drift rate and start channel.
+
+For drift d channels per scan (-max_drift .. max_drift, whole channels) and start channel f, the line covers
+channel f + round(d * t / T) in row t; its SNR is the sum of the standardised scan along it divided by
+sqrt(rows), in noise sigmas. The classical baseline (common.seti.baseline) scores a scan by the largest
+value of this plane; the front end (common.seti.data.CadenceToImage, `dedoppler_channels`) shows the planes
+to the network beside the scans.
+"""
+import torch
+import torch.nn.functional as F
+
+MAX_DRIFT = 48  # channels per scan: beyond the generator's 35 (a drift grid of whole channels)
+
+
+def dedoppler(x: torch.Tensor, max_drift: int = MAX_DRIFT) -> torch.Tensor:
+    """(..., T, F) scans -> (..., 2 * max_drift + 1, F): line SNR per drift rate (rows) and start channel.
+
+    Rows sharing a shift are summed first (differences of cumulative sums over time); the |d| + 1 group
+    sums are then shifted and added, which costs |d| + 1 rather than T gathers per drift. Computed in float32.
+    """
+    x = x.float()
+    rows, chans = x.shape[-2:]
+    x = (x - x.mean((-2, -1), keepdim=True)) / x.std((-2, -1), keepdim=True).clamp_min(1e-6)
+    cum = F.pad(x.cumsum(-2), (0, 0, 1, 0))  # cum[..., r, :] = sum of rows before r
+    planes = []
+    for drift in range(-max_drift, max_drift + 1):
+        shifts, counts = torch.unique_consecutive(torch.round(drift * torch.arange(rows) / rows).long(),
+                                                  return_counts=True)
+        ends = counts.cumsum(0).to(x.device)
+        counts, shifts = counts.to(x.device), shifts.to(x.device)
+        groups = F.pad(cum[..., ends, :] - cum[..., ends - counts, :], (max_drift, max_drift))
+        index = (max_drift + shifts[:, None] + torch.arange(chans, device=x.device)).expand(*groups.shape[:-1], -1)
+        planes.append(groups.gather(-1, index).sum(-2))
+    return torch.stack(planes, -2) / rows**0.5

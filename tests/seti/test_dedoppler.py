@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from common.seti.baseline import scan_peaks
+from common.seti.competition import in_channels, make_front_end
+from common.seti.config import Config
+from common.seti.dedoppler import dedoppler
+
+
+def _line(rows=64, chans=96, drift=7, start=30, amplitude=1.0, seed=0):
+    """Noise scans (2, rows, chans) with a faint straight line of `drift` channels per scan in scan 0."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(2, rows, chans, generator=g)
+    t = torch.arange(rows)
+    x[0, t, start + torch.round(drift * t / rows).long()] += amplitude
+    return x
+
+
+@pytest.mark.parametrize("drift", [-9, 0, 7])
+def test_the_plane_peaks_at_the_line_drift_and_start(drift):
+    max_drift = 12
+    planes = dedoppler(_line(drift=drift), max_drift)
+    assert planes.shape == (2, 2 * max_drift + 1, 96)
+    d, f = divmod(planes[0].argmax().item(), 96)
+    assert (d - max_drift, f) == (drift, 30)
+    # the line's amplitude summed over 64 rows in noise sigmas: about 1.0 * sqrt(64) = 8, far above the noise scan
+    assert planes[0].max() > 6 and planes[0].max() > planes[1].max() + 2
+
+
+def test_noise_planes_are_in_noise_sigmas():
+    planes = dedoppler(torch.randn(4, 128, 128), 8)
+    assert abs(planes.mean().item()) < 0.05 and 0.9 < planes.std().item() < 1.1
+
+
+def test_scan_peaks_is_the_planes_maximum():
+    x = _line().unsqueeze(0)
+    assert torch.equal(scan_peaks(x, 12), dedoppler(x, 12).amax((-2, -1)))
+
+
+def test_dedoppler_channels_follow_the_layout_channels():
+    cadence = torch.randn(2, 6, 273, 256)
+    plain = make_front_end(Config(layout="aaa_bcd", image_size=32))
+    cfg = Config(layout="aaa_bcd", image_size=32, dedoppler_channels=True)
+    img = make_front_end(cfg)(cadence)
+    assert img.shape == (2, 4, 32, 32) and in_channels(cfg) == 4
+    assert torch.equal(img[:, :2], plain(cadence))
+    assert img[:, 2:].std() > 2 * img[:, :2].std()  # line sums in sigmas: the planes are not the averaged scans
+    native = make_front_end(Config(layout="on", dedoppler_channels=True))(cadence)
+    assert native.shape == (2, 2, 3 * 273, 256)  # the shorter planes are padded to the scans' height
