@@ -29,7 +29,8 @@ from bench import report
 from common.accel import make_accelerator
 from common.competition import competition
 from common.config import add_config_args, config_from_args
-from common.seti.baseline import MAX_DRIFT, classical_scores
+from common.seti.baseline import classical_scores
+from common.seti.dedoppler import MAX_DRIFT
 from common.seti.data import read_test
 from common.errors import UserError, cli
 from common.metrics import combine

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from common.seti.cadence import OFF_SCANS, ON_SCANS
 from common.seti.data import CadenceDataset
-from common.seti.dedoppler import MAX_DRIFT, dedoppler
+from common.seti.dedoppler import dedoppler
 
 
 def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:

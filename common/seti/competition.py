@@ -4,6 +4,7 @@ from common.seti.cadence import CADENCE_SHAPE as SAMPLE_SHAPE
 from common.seti import baseline
 from common.seti.augment import augment_cadences, build_image_transform, mix_batch
 from common.seti.config import Config
+from common.seti.dedoppler import MAX_DRIFT
 from common.seti.data import CadenceDataset, CadenceToImage, load_cadence, read_test as _read_test, read_train as _read_train
 from common.seti.data import in_channels as _layout_channels
 from common.seti.tta import apply_view, trained_views, tta_views as _views
@@ -54,7 +55,7 @@ def tta_views(cfg, n: int):
 
 def classical_scores(cfg, df):
     """The classical baseline's score of each cadence of df: the incoherent dedoppler, ON minus OFF."""
-    return baseline.classical_scores(df["path"], baseline.MAX_DRIFT, cfg.batch_size, cfg.num_workers)
+    return baseline.classical_scores(df["path"], MAX_DRIFT, cfg.batch_size, cfg.num_workers)
 
 
 __all__ = ["Config", "MODEL_KEYS", "SAMPLE_SHAPE", "PACK_DTYPE", "load_sample", "read_train", "read_test", "make_dataset", "make_front_end", "in_channels",
