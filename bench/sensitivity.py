@@ -78,6 +78,21 @@ def auc(needles: pd.DataFrame, negatives: pd.DataFrame, method: str) -> float:
     return roc_auc_score(y, np.r_[needles[method], negatives[method]])
 
 
+def auc_difference(df: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Network AUC - classical AUC over all cadences, with its 95% paired bootstrap interval (needles and
+    negatives resampled separately, both methods scored on the same resample)."""
+    rng = np.random.default_rng(seed)
+    needles, negatives = df[df.target == 1], df[df.target == 0]
+
+    def difference(pos, neg):
+        return auc(pos, neg, "network") - auc(pos, neg, "classical")
+
+    boots = [difference(needles.iloc[rng.integers(len(needles), size=len(needles))],
+                        negatives.iloc[rng.integers(len(negatives), size=len(negatives))]) for _ in range(n_boot)]
+    low, high = np.quantile(boots, [0.025, 0.975])
+    return difference(needles, negatives), low, high
+
+
 def by_bin(df: pd.DataFrame, column: str, bins) -> pd.DataFrame:
     """Per bin of the needles' `column`: count, AUC against all negatives and detection rate per method."""
     needles, negatives = df[df.target == 1], df[df.target == 0]
@@ -220,10 +235,12 @@ def setup_line(cfg, args, df: pd.DataFrame, n_views: int, seconds: dict) -> str:
     views += " (those it trained with)" if n_views == 0 else ""
     aucs = ", ".join(f"{m} {auc(needles, negatives, m):.3f}" for m in METHODS)
     times = ", ".join(f"{m} {seconds[m] / len(df) * 1000:.0f} ms" for m in METHODS)
+    diff, low, high = auc_difference(df)
     return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {views}, "
             f"{cfg.tta_average} average) against the dedoppler search (drift grid +-{args.max_drift} channels "
             f"per scan) on {len(df)} test cadences of {cfg.data_dir} ({len(needles)} needles); threshold: "
-            f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs}. "
+            f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs} (network - "
+            f"classical {diff:+.3f}, 95% paired bootstrap interval {low:+.3f} to {high:+.3f}). "
             f"Time per cadence: {times}.")
 
 

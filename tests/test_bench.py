@@ -1,4 +1,6 @@
 """bench/: both benchmarks run on tiny inputs and write their tables into a given doc, keeping old text."""
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -72,6 +74,7 @@ def test_sensitivity_runs_and_writes_its_section(tmp_path, trained, capsys):
                       "--doc", str(doc), "--png", str(png)])
     out = capsys.readouterr().out
     assert "false-alarm rate the network detects half of the needles" in out
+    assert "95% paired bootstrap interval" in out
     text = doc.read_text()
     assert "<!-- sensitivity start -->" in text and "| kind | n |" in text and "](s.png)" in text
     assert png.stat().st_size > 0
@@ -114,3 +117,15 @@ def test_g2net_sensitivity_runs_and_writes_its_block(tmp_path, capsys):
     with pytest.raises(SystemExit):
         g2net_sensitivity.main(["--exp", "exp0101", "--set", *overrides])
     assert "synth_meta.csv not found" in capsys.readouterr().err
+
+
+def test_auc_difference_interval_covers_zero_for_equal_methods_and_not_for_a_better_one():
+    rng = np.random.default_rng(0)
+    target = np.r_[np.ones(50), np.zeros(450)]
+    score = target * 1.0 + rng.normal(size=500)
+    df = pd.DataFrame({"target": target, "network": score, "classical": score})
+    diff, low, high = sensitivity.auc_difference(df, n_boot=200)
+    assert diff == 0 and low == 0 and high == 0  # same scores on every resample
+    df["classical"] = target * 1.0 + rng.normal(size=500) * 3  # a much noisier statistic
+    diff, low, high = sensitivity.auc_difference(df, n_boot=200)
+    assert 0 < low < diff < high
