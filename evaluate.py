@@ -39,8 +39,9 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
             raise UserError(f"no checkpoint for fold {fold} of {cfg.exp} ({path}); train it with "
                             f"`accelerate launch main.py --exp {cfg.exp} --fold {fold}`")
         ckpt = load_checkpoint(path)
-        diff = [f"{k}={ckpt['config'].get(k)!r} (config: {getattr(cfg, k)!r})" for k in comp.MODEL_KEYS
-                if ckpt["config"].get(k) != getattr(cfg, k)]
+        # a key newer than the checkpoint takes the competition's base default: what the code did before it
+        trained = {k: ckpt["config"].get(k, getattr(comp.Config, k)) for k in comp.MODEL_KEYS}
+        diff = [f"{k}={v!r} (config: {getattr(cfg, k)!r})" for k, v in trained.items() if v != getattr(cfg, k)]
         if diff:
             raise UserError(f"{path} was trained with other settings: {', '.join(diff)}; evaluate with the "
                             "same --set options as training")

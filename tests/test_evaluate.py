@@ -52,6 +52,21 @@ def test_checkpoint_from_another_config_is_refused(trained_run, synth_dir):
     assert out.returncode == 2 and "was trained with other settings: layout='stack6' (config: 'aaa_bcd')" in out.stderr
 
 
+def test_checkpoint_older_than_a_model_key_takes_its_base_default(trained_run, synth_dir, tmp_path):
+    import torch
+    shutil.copytree(trained_run / "exp0001", tmp_path / "exp0001")
+    for fold in (0, 1):  # as saved before the key existed
+        path = tmp_path / "exp0001" / f"fold{fold}" / "best.pt"
+        ckpt = torch.load(path, weights_only=False)
+        del ckpt["config"]["dedoppler_channels"]
+        torch.save(ckpt, path)
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--out", tmp_path / "sub.csv", *tiny_settings(synth_dir, tmp_path))
+    assert "2 folds" in out.stdout
+    out = run(ROOT, PY, "evaluate.py", "--exp", "exp0001", *tiny_settings(synth_dir, tmp_path, "dedoppler_channels=true"),
+              check=False)
+    assert out.returncode == 2 and "dedoppler_channels=False (config: True)" in out.stderr
+
+
 def test_test_files_not_matching_sample_submission(trained_run, synth_dir, tmp_path):
     data = tmp_path / "input"
     shutil.copytree(synth_dir, data)
