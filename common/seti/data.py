@@ -4,7 +4,7 @@ A cadence is one `.npy` file of shape (6, 273, 256) = (scan, time, frequency), s
 ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. Workers only read cadences (and, for
 training, run the albumentations steps, which need cv2); the cadence augmentations (common.seti.augment) and
 the front end work on the batch on the device: [median subtraction] -> a `layout` stacking scans along time
-and/or channels -> resize.
+and/or channels -> resize [-> the scans' dedoppler planes stacked and resized alike, as more channels].
 """
 from pathlib import Path
 
@@ -63,9 +63,9 @@ def subtract_median(x: torch.Tensor) -> torch.Tensor:
 class CadenceToImage(nn.Module):
     """The SETI front end, on the device: a cadence batch (B, 6, T, F) -> model input (B, C, S, S).
 
-    With `dedoppler_channels`, each layout channel is followed by the same stack of the scans' dedoppler planes
-    (drift rate x start channel line SNR, common.seti.dedoppler), resized alike: 2C channels, the scans and
-    what the classical search sees in them.
+    With `dedoppler_channels`, the layout's C channels are followed by the same stacking of the scans' dedoppler
+    planes (drift rate x start channel line SNR, common.seti.dedoppler), resized alike: 2C channels, the scans
+    and what the classical search sees in them.
     """
 
     def __init__(self, layout: str, image_size: int = 0, interpolation: str = "bicubic",
