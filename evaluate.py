@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from common.accel import make_accelerator
-from common.competition import competition
+from common.competition import competition, saved_settings
 from common.config import add_config_args, config_from_args
 from common.errors import UserError, cli
 from common.metrics import combine, fit_temperature, folds_csv, validate_submission
@@ -39,9 +39,9 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
             raise UserError(f"no checkpoint for fold {fold} of {cfg.exp} ({path}); train it with "
                             f"`accelerate launch main.py --exp {cfg.exp} --fold {fold}`")
         ckpt = load_checkpoint(path)
-        # a key newer than the checkpoint takes the competition's base default: what the code did before it
-        trained = {k: ckpt["config"].get(k, getattr(comp.Config, k)) for k in comp.MODEL_KEYS}
-        diff = [f"{k}={v!r} (config: {getattr(cfg, k)!r})" for k, v in trained.items() if v != getattr(cfg, k)]
+        trained = saved_settings(cfg, ckpt["config"])
+        diff = [f"{k}={trained[k]!r} (config: {getattr(cfg, k)!r})" for k in comp.MODEL_KEYS
+                if trained[k] != getattr(cfg, k)]
         if diff:
             raise UserError(f"{path} was trained with other settings: {', '.join(diff)}; evaluate with the "
                             "same --set options as training")

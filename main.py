@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from common.accel import make_accelerator, process_state
-from common.competition import competition
+from common.competition import competition, saved_settings
 from common.config import add_config_args, config_from_args, config_json
 from common.data import seed_worker
 from common.errors import UserError, cli
@@ -65,7 +65,7 @@ def prepare_exp_dir(cfg, resume: bool, overwrite: bool) -> Path:
     if overwrite and exp_dir.exists():
         shutil.rmtree(exp_dir)
     elif saved.is_file():
-        old = json.loads(saved.read_text())
+        old = json.loads(json.dumps(saved_settings(cfg, json.loads(saved.read_text()))))  # JSON types, as v below
         changed = sorted(k for k, v in cfg.to_dict().items()
                          if k not in RUNTIME_KEYS and json.loads(json.dumps(v)) != old.get(k))
         if not resume:

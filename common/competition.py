@@ -33,3 +33,9 @@ from types import ModuleType
 def competition(cfg) -> ModuleType:
     """The interface of cfg.competition (common.seti.competition, common.g2net.competition)."""
     return importlib.import_module(f"common.{cfg.competition}.competition")
+
+
+def saved_settings(cfg, saved: dict) -> dict:
+    """A run's saved config (its config.json or a checkpoint's), with the competition's base defaults for the keys
+    it predates: what the code did before those keys existed."""
+    return {**competition(cfg).Config().to_dict(), **saved}

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from common.errors import UserError
 from common.metrics import combine, fit_temperature, validate_submission
@@ -53,7 +54,6 @@ def test_checkpoint_from_another_config_is_refused(trained_run, synth_dir):
 
 
 def test_checkpoint_older_than_a_model_key_takes_its_base_default(trained_run, synth_dir, tmp_path):
-    import torch
     shutil.copytree(trained_run / "exp0001", tmp_path / "exp0001")
     for fold in (0, 1):  # as saved before the key existed
         path = tmp_path / "exp0001" / f"fold{fold}" / "best.pt"

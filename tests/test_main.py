@@ -1,5 +1,7 @@
 """main.py end to end on tiny synthetic data: one vs two processes, resume, output safety."""
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,6 +69,21 @@ def test_existing_run_is_never_silently_overwritten(trained_run, synth_dir):
     assert out.returncode == 2 and "holds a run with other settings (lr)" in out.stderr
     out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--resume", *tiny_settings(synth_dir, trained_run))
     assert out.stdout.count("finished earlier, skipped") == 2
+
+
+def test_a_run_older_than_a_key_resumes_with_the_key_at_its_base_default(trained_run, synth_dir, tmp_path):
+    shutil.copytree(trained_run / "exp0001", tmp_path / "exp0001")
+    saved = tmp_path / "exp0001" / "config.json"
+    config = json.loads(saved.read_text())
+    del config["dedoppler_channels"]  # as written before the key existed
+    config["output_dir"] = str(tmp_path)  # the copy's own place
+    saved.write_text(json.dumps(config))
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--resume", *tiny_settings(synth_dir, tmp_path))
+    assert out.stdout.count("finished earlier, skipped") == 2
+    saved.write_text(json.dumps(config))
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--resume", *tiny_settings(synth_dir, tmp_path, "dedoppler_channels=true"),
+              check=False)
+    assert out.returncode == 2 and "holds a run with other settings (dedoppler_channels)" in out.stderr
 
 
 def test_interrupt_then_resume_ends_with_all_epochs(synth_dir, tmp_path):
