@@ -22,6 +22,7 @@ class Config(EngineConfig):
     interpolation: str = "bicubic"  # bicubic | bilinear | area | nearest
     median_subtract: bool = False  # subtract each scan's median spectrum (exp0011)
     dedoppler_channels: bool = False  # add the scans' dedoppler planes (drift x channel line SNR) as channels
+    cadence_dedoppler: bool = False  # add 2 channels: each straight line's SNR through the ON and the OFF scans
 
     # augmentation (probabilities unless stated)
     flip_freq: float = 0.0  # mirror the frequency axis

@@ -4,7 +4,8 @@ A cadence is one `.npy` file of shape (6, 273, 256) = (scan, time, frequency), s
 ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. Workers only read cadences (and, for
 training, run the albumentations steps, which need cv2); the cadence augmentations (common.seti.augment) and
 the front end work on the batch on the device: [median subtraction] -> a `layout` stacking scans along time
-and/or channels -> resize [-> the scans' dedoppler planes stacked and resized alike, as more channels].
+and/or channels -> resize [-> the scans' dedoppler planes stacked and resized alike, as more channels]
+[-> the cadence's ON and OFF dedoppler planes, 2 more channels].
 """
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from common.data import assign_folds, attach_paths, check_data_dir, load_npy, read_csv_checked
-from common.seti.cadence import CADENCE_SHAPE
-from common.seti.dedoppler import dedoppler
+from common.seti.cadence import CADENCE_SHAPE, OFF_SCANS, ON_SCANS
+from common.seti.dedoppler import dedoppler, follow_through
 
 # layout -> channels, each a list of scans stacked along time (top to bottom)
 LAYOUTS = {
@@ -32,8 +33,8 @@ NO_DATA_HINT = ("generate synthetic data with `python -m common.seti.synth --out
                 "seti-breakthrough-listen download into {d}/")
 
 
-def in_channels(layout: str, dedoppler_channels: bool = False) -> int:
-    return len(LAYOUTS[layout]) * (2 if dedoppler_channels else 1)
+def in_channels(layout: str, dedoppler_channels: bool = False, cadence_dedoppler: bool = False) -> int:
+    return len(LAYOUTS[layout]) * (2 if dedoppler_channels else 1) + (2 if cadence_dedoppler else 0)
 
 
 def cadence_to_image(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -65,25 +66,33 @@ class CadenceToImage(nn.Module):
 
     With `dedoppler_channels`, the layout's C channels are followed by the same stacking of the scans' dedoppler
     planes (drift rate x start channel line SNR, common.seti.dedoppler), resized alike: 2C channels, the scans
-    and what the classical search sees in them.
+    and what the classical search sees in them. With `cadence_dedoppler`, 2 last channels: each straight line
+    followed through the three ON scans, and through the three OFF scans (common.seti.dedoppler.follow_through).
     """
 
     def __init__(self, layout: str, image_size: int = 0, interpolation: str = "bicubic",
-                 median_subtract: bool = False, dedoppler_channels: bool = False):
+                 median_subtract: bool = False, dedoppler_channels: bool = False, cadence_dedoppler: bool = False):
         super().__init__()
         self.layout, self.image_size, self.interpolation = layout, image_size, interpolation
         self.median_subtract, self.dedoppler_channels = median_subtract, dedoppler_channels
+        self.cadence_dedoppler = cadence_dedoppler
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.median_subtract:
             x = subtract_median(x)
         img = resize_image(cadence_to_image(x, self.layout), self.image_size, self.interpolation)
-        if not self.dedoppler_channels:
+        if not (self.dedoppler_channels or self.cadence_dedoppler):
             return img
-        planes = resize_image(cadence_to_image(dedoppler(x), self.layout), self.image_size, self.interpolation)
-        if planes.shape[-2:] != img.shape[-2:]:  # image_size 0: the native planes are shorter than the scans
-            planes = F.pad(planes, (0, 0, 0, img.shape[-2] - planes.shape[-2]))
-        return torch.cat([img, planes.to(img.dtype)], 1)
+        planes = dedoppler(x)  # (B, 6, drifts, F)
+        extra = [cadence_to_image(planes, self.layout)] if self.dedoppler_channels else []
+        if self.cadence_dedoppler:
+            extra.append(torch.stack([follow_through(planes, ON_SCANS), follow_through(planes, OFF_SCANS)], -3))
+        return torch.cat([img, *(self._like(p, img) for p in extra)], 1)
+
+    def _like(self, planes: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
+        """Planes resized as the image; at image_size 0 the native planes, shorter than the scans, padded below."""
+        planes = resize_image(planes, self.image_size, self.interpolation)
+        return F.pad(planes, (0, 0, 0, img.shape[-2] - planes.shape[-2])).to(img.dtype)
 
 
 def _read_split(data_dir, split: str, csv_name: str, exact: bool) -> pd.DataFrame:

@@ -32,3 +32,21 @@ def dedoppler(x: torch.Tensor, max_drift: int = MAX_DRIFT) -> torch.Tensor:
         index = (max_drift + shifts[:, None] + torch.arange(chans, device=x.device)).expand(*groups.shape[:-1], -1)
         planes.append(groups.gather(-1, index).sum(-2))
     return torch.stack(planes, -2) / rows**0.5
+
+
+def follow_through(planes: torch.Tensor, scans) -> torch.Tensor:
+    """(..., 6, 2M+1, F) scan planes -> (..., 2M+1, F): each straight line's SNR through the cadence's `scans`.
+
+    The line starting at channel f of scan 0 with drift d channels per scan starts at channel f + d * k in
+    scan k (scans back to back, as in the synthetic data; a real cadence's slews between scans shift it a
+    little), so its SNR over `scans` is the sum of their planes there over sqrt(len(scans)); starts outside
+    the band add nothing. A needle's line seen in three ON scans scores sqrt(3) times its scan SNR.
+    """
+    drifts, chans = planes.shape[-2:]
+    drift = torch.arange(drifts, device=planes.device)[:, None] - drifts // 2
+    total = torch.zeros_like(planes[..., 0, :, :])
+    for k in scans:
+        start = torch.arange(chans, device=planes.device) + drift * k  # (2M+1, F)
+        index = start.clamp(0, chans - 1).expand_as(total)
+        total += planes[..., k, :, :].gather(-1, index) * ((start >= 0) & (start < chans))
+    return total / len(scans)**0.5

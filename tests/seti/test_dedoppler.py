@@ -4,7 +4,8 @@ import torch
 from common.seti.baseline import scan_peaks
 from common.seti.competition import in_channels, make_front_end
 from common.seti.config import Config
-from common.seti.dedoppler import dedoppler
+from common.seti.cadence import OFF_SCANS, ON_SCANS
+from common.seti.dedoppler import dedoppler, follow_through
 
 
 def _line(rows=64, chans=96, drift=7, start=30, amplitude=1.0, seed=0):
@@ -47,3 +48,30 @@ def test_dedoppler_channels_follow_the_layout_channels():
     assert img[:, 2:].std() > 2 * img[:, :2].std()  # line sums in sigmas: the planes are not the averaged scans
     native = make_front_end(Config(layout="on", dedoppler_channels=True))(cadence)
     assert native.shape == (2, 2, 3 * 273, 256)  # the shorter planes are padded to the scans' height
+
+
+def test_follow_through_adds_a_line_continuing_from_scan_to_scan():
+    rows, chans, drift, start = 64, 128, 5, 20
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(6, rows, chans, generator=g)
+    t = torch.arange(rows)
+    for k in ON_SCANS:  # the same line through the cadence: scan k starts where scan k - 1 ended
+        x[k, t, start + drift * k + torch.round(drift * t / rows).long()] += 0.7
+    planes = dedoppler(x, 8)
+    on, off = follow_through(planes, ON_SCANS), follow_through(planes, OFF_SCANS)
+    assert on.shape == (17, chans)
+    d, f = divmod(on.argmax().item(), chans)
+    assert (d - 8, f) == (drift, start)
+    # sqrt(3) times one scan's line SNR (0.7 * sqrt(64) = 5.6): above every single scan's peak
+    assert on.max() > planes[list(ON_SCANS)].amax() + 2 and off.max() < on.max() - 4
+
+
+def test_cadence_dedoppler_adds_the_on_and_off_planes_last():
+    cadence = torch.randn(2, 6, 273, 256)
+    cfg = Config(layout="aaa_bcd", image_size=32, dedoppler_channels=True, cadence_dedoppler=True)
+    img = make_front_end(cfg)(cadence)
+    assert img.shape == (2, 6, 32, 32) and in_channels(cfg) == 6
+    assert torch.equal(img[:, :4], make_front_end(Config(layout="aaa_bcd", image_size=32, dedoppler_channels=True))(cadence))
+    alone = make_front_end(Config(layout="on", cadence_dedoppler=True))(cadence)
+    assert alone.shape == (2, 3, 3 * 273, 256) and in_channels(Config(layout="on", cadence_dedoppler=True)) == 3
+    assert alone[:, 1:, 2 * 48 + 1:].abs().max() == 0  # native planes (97 drifts) padded to the scans' height
