@@ -44,6 +44,7 @@ class Config:
     drop_rate: float = 0.0
     drop_path_rate: float = 0.0
     stem_stride: int = 2  # 1 keeps full resolution in the first conv (exp0021)
+    global_pool: str = "avg"  # the backbone's pooling before its head (timm): avg | max | avgmax | catavgmax
     channels_last: bool = False  # backbone and its input in channels_last memory format (4D inputs only)
     compile: bool = False  # torch.compile the backbone (nn.Module.compile: checkpoints keep their keys)
 
@@ -93,6 +94,7 @@ class Config:
             ("sampler", self.sampler, ("balanced", "shuffle")),
             ("tta_average", self.tta_average, ("prob", "logit", "rank")),
             ("nan_policy", self.nan_policy, ("warn", "error")),
+            ("global_pool", self.global_pool, ("avg", "max", "avgmax", "catavgmax")),
         ]
         for key, value, allowed in checks:
             if value not in allowed:

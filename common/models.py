@@ -59,6 +59,8 @@ def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
     kwargs = dict(num_classes=1, in_chans=in_chans, drop_rate=cfg.drop_rate)
     if cfg.drop_path_rate:
         kwargs["drop_path_rate"] = cfg.drop_path_rate
+    if cfg.global_pool != "avg":  # timm's default; passed only when changed (not every model takes it)
+        kwargs["global_pool"] = cfg.global_pool
     if cfg.pretrained_path:
         if not Path(cfg.pretrained_path).is_file():
             raise UserError(f"pretrained_path {cfg.pretrained_path} not found; give a weights file "
@@ -76,6 +78,11 @@ def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
             raise UserError(f"could not get pretrained weights for {cfg.model_name} ({type(e).__name__}; "
                             "offline?): download them and --set pretrained_path=FILE, or --set "
                             "pretrained=false") from None
+        raise
+    except TypeError as e:
+        if "global_pool" in str(e):
+            raise UserError(f"{cfg.model_name} does not take global_pool={cfg.global_pool!r}; leave "
+                            "global_pool=avg") from None
         raise
     if cfg.stem_stride != 2:
         set_stem_stride(model, cfg.stem_stride)

@@ -12,7 +12,8 @@ from common.g2net.config import Config
 from common.g2net.data import SAMPLE_SHAPE, StrainDataset, load_strain, read_labels, read_submission_ids
 from common.g2net.frontend import DETECTORS, FrontEnd, cached_spectrum
 
-MODEL_KEYS = ("model_name", "front_end", "image_size", "bandpass_low", "bandpass_high", "stem_stride")
+MODEL_KEYS = ("model_name", "front_end", "image_size", "bandpass_low", "bandpass_high", "stem_stride",
+              "global_pool")
 # float16 strain x1e20 loses in-band precision after whitening (low frequencies dominate the dynamic
 # range; see common.g2net.data.load_strain): packs are float32, exactly what load_strain gives
 PACK_DTYPE = "float32"

@@ -71,11 +71,12 @@ class CadenceToImage(nn.Module):
     """
 
     def __init__(self, layout: str, image_size: int = 0, interpolation: str = "bicubic",
-                 median_subtract: bool = False, dedoppler_channels: bool = False, cadence_dedoppler: bool = False):
+                 median_subtract: bool = False, dedoppler_channels: bool = False, cadence_dedoppler: bool = False,
+                 dedoppler_pool: bool = False):
         super().__init__()
         self.layout, self.image_size, self.interpolation = layout, image_size, interpolation
         self.median_subtract, self.dedoppler_channels = median_subtract, dedoppler_channels
-        self.cadence_dedoppler = cadence_dedoppler
+        self.cadence_dedoppler, self.dedoppler_pool = cadence_dedoppler, dedoppler_pool
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.median_subtract:
@@ -90,8 +91,12 @@ class CadenceToImage(nn.Module):
         return torch.cat([img, *(self._like(p, img) for p in extra)], 1)
 
     def _like(self, planes: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
-        """Planes resized as the image; at image_size 0 the native planes, shorter than the scans, padded below."""
-        planes = resize_image(planes, self.image_size, self.interpolation)
+        """Planes resized to the image's size (by max pooling with `dedoppler_pool`, which keeps each line's
+        peak SNR); at image_size 0 the native planes, shorter than the scans, padded below."""
+        if self.dedoppler_pool and self.image_size:
+            planes = F.adaptive_max_pool2d(planes, self.image_size)
+        else:
+            planes = resize_image(planes, self.image_size, self.interpolation)
         return F.pad(planes, (0, 0, 0, img.shape[-2] - planes.shape[-2])).to(img.dtype)
 
 

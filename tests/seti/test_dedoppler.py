@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -75,3 +77,14 @@ def test_cadence_dedoppler_adds_the_on_and_off_planes_last():
     alone = make_front_end(Config(layout="on", cadence_dedoppler=True))(cadence)
     assert alone.shape == (2, 3, 3 * 273, 256) and in_channels(Config(layout="on", cadence_dedoppler=True)) == 3
     assert alone[:, 1:, 2 * 48 + 1:].abs().max() == 0  # native planes (97 drifts) padded to the scans' height
+
+
+def test_dedoppler_pool_keeps_the_planes_peak_where_the_resize_spreads_it():
+    cadence = torch.randn(2, 6, 273, 256)
+    cfg = Config(layout="aaa_bcd", image_size=64, dedoppler_channels=True, cadence_dedoppler=True)
+    native = make_front_end(dataclasses.replace(cfg, image_size=0))(cadence)[:, 2:]
+    pooled = make_front_end(dataclasses.replace(cfg, dedoppler_pool=True))(cadence)
+    resized = make_front_end(cfg)(cadence)
+    assert torch.equal(pooled[:, :2], resized[:, :2])  # the scans are resized as before
+    assert torch.equal(pooled[:, 2:].amax((-2, -1)), native.amax((-2, -1)))
+    assert (resized[:, 2:].amax((-2, -1)) < native.amax((-2, -1)) - 0.5).all()

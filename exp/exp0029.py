@@ -1,0 +1,14 @@
+"""exp0029 = exp0028 + avg and max pooling concatenated before the head (timm catavgmax)
+
+A needle is a few bright pixels of the dedoppler planes anywhere in the image: average pooling over the last
+feature map dilutes them with the empty rest, max pooling keeps the strongest response (`global_pool`).
+Measured in README "SETI: the CPU recipe".
+"""
+from dataclasses import dataclass
+
+from exp.exp0028 import Config as Parent
+
+
+@dataclass
+class Config(Parent):
+    global_pool: str = "catavgmax"
