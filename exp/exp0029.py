@@ -2,7 +2,8 @@
 
 A needle is a few bright pixels of the dedoppler planes anywhere in the image: average pooling over the last
 feature map dilutes them with the empty rest, max pooling keeps the strongest response (`global_pool`).
-Measured in README "SETI: the CPU recipe".
+Not measured on its own: its fold 0 run was stopped after two epochs to free a core for exp0031, and its
+change was measured within exp0030 (README "SETI: the CPU recipe").
 """
 from dataclasses import dataclass
 
