@@ -10,8 +10,7 @@ from common.seti.data import in_channels as _layout_channels
 from common.seti.tta import apply_view, trained_views, tta_views as _views
 
 MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "dedoppler_channels",
-              "cadence_dedoppler", "dedoppler_pool", "stem_stride",
-              "global_pool")
+              "cadence_dedoppler", "dedoppler_pool", "stem_stride", "global_pool")
 PACK_DTYPE = "float16"  # the Kaggle files are float16: packing is lossless
 
 
