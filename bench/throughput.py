@@ -83,7 +83,8 @@ def synth_rate(competition_name: str, out: Path, count: int, workers: int) -> fl
 def input_shape(cfg, front_end, device) -> tuple[int, ...]:
     """(C, H, W) of the backbone's input: what the front end makes of one sample."""
     with torch.no_grad():
-        return tuple(front_end(torch.zeros(1, *competition(cfg).SAMPLE_SHAPE, device=device))[0].shape)
+        out = front_end(torch.zeros(1, *competition(cfg).SAMPLE_SHAPE, device=device))
+    return tuple((out[0] if isinstance(out, tuple) else out)[0].shape)  # side features: the image alone
 
 
 def train_loader(cfg, df, n_batches: int) -> DataLoader:

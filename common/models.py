@@ -15,19 +15,31 @@ from common.errors import UserError
 class Classifier(nn.Module):
     """A batch of samples -> one logit each: `front_end` (the competition's transform into the model
     input, run on the device) then `backbone`. Checkpoints hold both, so a front end fitted to the
-    training data (a whitening spectrum) travels with the weights."""
+    training data (a whitening spectrum) travels with the weights.
+
+    A front end with `side_features` = n > 0 returns (input, (B, n) features) instead: a small head
+    (batch norm, one hidden layer) turns the features into a logit that adds to the backbone's, as if
+    they sat beside its pooled features (the SETI `dedoppler_peaks`: the classical search's statistics).
+    """
 
     channels_last = False  # set by speed_up: the backbone's 4D input goes in channels_last memory format
 
     def __init__(self, front_end: nn.Module, backbone: nn.Module):
         super().__init__()
         self.front_end, self.backbone = front_end, backbone
+        n = getattr(front_end, "side_features", 0)
+        self.side_head = nn.Sequential(nn.BatchNorm1d(n), nn.Linear(n, 32), nn.ReLU(), nn.Linear(32, 1)) if n else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.front_end(x)
+        return self.classify(self.front_end(x))
+
+    def classify(self, inputs) -> torch.Tensor:
+        """The front end's output -> logits."""
+        x, side = inputs if self.side_head is not None else (inputs, None)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.backbone(x)
+        logits = self.backbone(x)
+        return logits if side is None else logits + self.side_head(side.to(logits.dtype))
 
 
 # keyword arguments of nn.Module.compile for `compile=True` (tests use a cheaper backend than inductor)
@@ -108,8 +120,9 @@ def set_stem_stride(model: nn.Module, stride: int) -> None:
 
 
 def head_parameters(model: Classifier) -> set[int]:
-    """ids of the classifier head's parameters (for head-only warm-up epochs)."""
-    return {id(p) for p in model.backbone.get_classifier().parameters()}
+    """ids of the classifier head's parameters, the side head's included (for head-only warm-up epochs)."""
+    side = model.side_head.parameters() if model.side_head is not None else ()
+    return {id(p) for p in (*model.backbone.get_classifier().parameters(), *side)}
 
 
 def save_checkpoint(path, model: nn.Module, cfg, **info) -> None:

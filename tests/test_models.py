@@ -5,7 +5,7 @@ import torch
 
 from common.config import load_config
 from common.errors import UserError
-from common.models import build_model
+from common.models import build_model, head_parameters
 from common.seti import competition as seti
 from common.seti.config import Config
 
@@ -29,3 +29,20 @@ def test_a_model_without_global_pool_says_so():
     cfg = G2NetConfig(model_name="g2net_cnn1d", front_end="wave", global_pool="max")
     with pytest.raises(UserError, match="g2net_cnn1d does not take global_pool='max'"):
         build_model(cfg, g2net.make_front_end(cfg), g2net.in_channels(cfg))
+
+
+def test_side_features_add_their_head_logit_to_the_backbone():
+    cfg = Config(model_name="resnet18", layout="aaa_bcd", image_size=32, dedoppler_peaks=True)
+    model = build_model(cfg, seti.make_front_end(cfg), seti.in_channels(cfg)).eval()
+    img, side = model.front_end(torch.randn(3, 6, 273, 256))
+    with torch.no_grad():
+        logits = model.classify((img, side))
+        assert logits.shape == (3, 1)
+        assert torch.allclose(logits, model.backbone(img) + model.side_head(side))
+        assert not torch.allclose(model.classify((img, side + 1)), logits)  # the features reach the logit
+    side_params = {id(p) for p in model.side_head.parameters()}
+    assert side_params and side_params <= head_parameters(model)  # warmed up with the backbone's classifier
+    assert any(k.startswith("side_head.") for k in model.state_dict())  # and saved with the checkpoint
+    plain_cfg = Config(model_name="resnet18", image_size=32)
+    plain = build_model(plain_cfg, seti.make_front_end(plain_cfg), seti.in_channels(plain_cfg))
+    assert plain.side_head is None and not any(k.startswith("side_head.") for k in plain.state_dict())

@@ -11,9 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from common.seti.cadence import OFF_SCANS, ON_SCANS
 from common.seti.data import CadenceDataset
-from common.seti.dedoppler import dedoppler
+from common.seti.dedoppler import dedoppler, on_off_score
 
 
 def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:
@@ -27,5 +26,5 @@ def classical_scores(paths, max_drift: int, batch_size: int, workers: int) -> np
     scores = []
     for cadence, _ in loader:
         peaks = scan_peaks(cadence, max_drift)
-        scores.append(peaks[:, list(ON_SCANS)].mean(1) - peaks[:, list(OFF_SCANS)].amax(1))
+        scores.append(on_off_score(peaks))
     return torch.cat(scores).numpy()

@@ -10,7 +10,7 @@ from common.seti.data import in_channels as _layout_channels
 from common.seti.tta import apply_view, trained_views, tta_views as _views
 
 MODEL_KEYS = ("model_name", "layout", "image_size", "interpolation", "median_subtract", "dedoppler_channels",
-              "cadence_dedoppler", "dedoppler_pool", "stem_stride", "global_pool")
+              "cadence_dedoppler", "dedoppler_pool", "dedoppler_peaks", "stem_stride", "global_pool")
 PACK_DTYPE = "float16"  # the Kaggle files are float16: packing is lossless
 
 
@@ -36,7 +36,7 @@ def make_dataset(cfg, df, train: bool) -> CadenceDataset:
 def make_front_end(cfg, fit: bool = False) -> CadenceToImage:
     """Nothing to fit: the layout, the dedoppler and the resize are fixed."""
     return CadenceToImage(cfg.layout, cfg.image_size, cfg.interpolation, cfg.median_subtract, cfg.dedoppler_channels,
-                          cfg.cadence_dedoppler, cfg.dedoppler_pool)
+                          cfg.cadence_dedoppler, cfg.dedoppler_pool, cfg.dedoppler_peaks)
 
 
 def in_channels(cfg) -> int:

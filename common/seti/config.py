@@ -24,6 +24,7 @@ class Config(EngineConfig):
     dedoppler_channels: bool = False  # add the scans' dedoppler planes (drift x channel line SNR) as channels
     cadence_dedoppler: bool = False  # add 2 channels: each straight line's SNR through the ON and the OFF scans
     dedoppler_pool: bool = False  # resize the dedoppler planes by max pooling (keeps a line's peak), not `interpolation`
+    dedoppler_peaks: bool = False  # give the head the planes' peaks and the classical scores (10 features)
 
     # augmentation (probabilities unless stated)
     flip_freq: float = 0.0  # mirror the frequency axis

@@ -5,7 +5,7 @@ ABACAD: ON scans (the target) at 0, 2, 4 and OFF scans at 1, 3, 5. Workers only 
 training, run the albumentations steps, which need cv2); the cadence augmentations (common.seti.augment) and
 the front end work on the batch on the device: [median subtraction] -> a `layout` stacking scans along time
 and/or channels -> resize [-> the scans' dedoppler planes stacked and resized alike, as more channels]
-[-> the cadence's ON and OFF dedoppler planes, 2 more channels].
+[-> the cadence's ON and OFF dedoppler planes, 2 more channels] [, beside the image: the planes' peaks].
 """
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from common.data import assign_folds, attach_paths, check_data_dir, load_npy, read_csv_checked
 from common.seti.cadence import CADENCE_SHAPE, OFF_SCANS, ON_SCANS
-from common.seti.dedoppler import dedoppler, follow_through
+from common.seti.dedoppler import PEAK_FEATURES, dedoppler, follow_through, peak_features
 
 # layout -> channels, each a list of scans stacked along time (top to bottom)
 LAYOUTS = {
@@ -68,27 +68,31 @@ class CadenceToImage(nn.Module):
     planes (drift rate x start channel line SNR, common.seti.dedoppler), resized alike: 2C channels, the scans
     and what the classical search sees in them. With `cadence_dedoppler`, 2 last channels: each straight line
     followed through the three ON scans, and through the three OFF scans (common.seti.dedoppler.follow_through).
+    With `dedoppler_peaks`, it returns (image, the planes' peaks: common.seti.dedoppler.peak_features), which the
+    Classifier's side head reads beside the backbone.
     """
 
     def __init__(self, layout: str, image_size: int = 0, interpolation: str = "bicubic",
                  median_subtract: bool = False, dedoppler_channels: bool = False, cadence_dedoppler: bool = False,
-                 dedoppler_pool: bool = False):
+                 dedoppler_pool: bool = False, dedoppler_peaks: bool = False):
         super().__init__()
         self.layout, self.image_size, self.interpolation = layout, image_size, interpolation
         self.median_subtract, self.dedoppler_channels = median_subtract, dedoppler_channels
         self.cadence_dedoppler, self.dedoppler_pool = cadence_dedoppler, dedoppler_pool
+        self.side_features = PEAK_FEATURES if dedoppler_peaks else 0  # common.models.Classifier reads it
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.median_subtract:
             x = subtract_median(x)
         img = resize_image(cadence_to_image(x, self.layout), self.image_size, self.interpolation)
-        if not (self.dedoppler_channels or self.cadence_dedoppler):
+        if not (self.dedoppler_channels or self.cadence_dedoppler or self.side_features):
             return img
         planes = dedoppler(x)  # (B, 6, drifts, F)
         extra = [cadence_to_image(planes, self.layout)] if self.dedoppler_channels else []
         if self.cadence_dedoppler:
             extra.append(torch.stack([follow_through(planes, ON_SCANS), follow_through(planes, OFF_SCANS)], -3))
-        return torch.cat([img, *(self._like(p, img) for p in extra)], 1)
+        img = torch.cat([img, *(self._like(p, img) for p in extra)], 1)
+        return (img, peak_features(planes)) if self.side_features else img
 
     def _like(self, planes: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
         """Planes resized to the image's size (by max pooling with `dedoppler_pool`, which keeps each line's

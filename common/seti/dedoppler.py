@@ -4,10 +4,12 @@ For drift d channels per scan (-max_drift .. max_drift, whole channels) and star
 channel f + round(d * t / T) in row t; its SNR is the sum of the standardised scan along it divided by
 sqrt(rows), in noise sigmas. The classical baseline (common.seti.baseline) scores a scan by the largest
 value of this plane; the front end (common.seti.data.CadenceToImage, `dedoppler_channels`) shows the planes
-to the network beside the scans.
+to the network beside the scans, and `dedoppler_peaks` gives its head their peaks (peak_features).
 """
 import torch
 import torch.nn.functional as F
+
+from common.seti.cadence import OFF_SCANS, ON_SCANS
 
 MAX_DRIFT = 48  # channels per scan: beyond the generator's 35 (a drift grid of whole channels)
 
@@ -50,3 +52,23 @@ def follow_through(planes: torch.Tensor, scans) -> torch.Tensor:
         index = start.clamp(0, chans - 1).expand_as(total)
         total += planes[..., k, :, :].gather(-1, index) * ((start >= 0) & (start < chans))
     return total / len(scans)**0.5
+
+
+def on_off_score(peaks: torch.Tensor) -> torch.Tensor:
+    """(..., 6) scan peaks -> (...): the classical score, mean ON peak - largest OFF peak."""
+    return peaks[..., list(ON_SCANS)].mean(-1) - peaks[..., list(OFF_SCANS)].amax(-1)
+
+
+PEAK_FEATURES = 10  # the length of peak_features' vector
+
+
+def peak_features(planes: torch.Tensor) -> torch.Tensor:
+    """(..., 6, 2M+1, F) scan planes -> (..., 10): the classical search's statistics of a cadence, in signed
+    log scale (sign(v) log(1 + |v|)): each scan's peak (ON scans, then OFF), the peaks of the lines followed
+    through the ON and through the OFF scans, the classical score (on_off_score) and the followed-through
+    score (ON peak - OFF peak). A needle scores high on the last two; RFI in every scan on neither."""
+    peaks = planes.amax((-2, -1))
+    through = torch.stack([follow_through(planes, scans).amax((-2, -1)) for scans in (ON_SCANS, OFF_SCANS)], -1)
+    scores = torch.stack([on_off_score(peaks), through[..., 0] - through[..., 1]], -1)
+    v = torch.cat([peaks[..., list(ON_SCANS)], peaks[..., list(OFF_SCANS)], through, scores], -1)
+    return v.sign() * v.abs().log1p()

@@ -7,7 +7,7 @@ from common.seti.baseline import scan_peaks
 from common.seti.competition import in_channels, make_front_end
 from common.seti.config import Config
 from common.seti.cadence import OFF_SCANS, ON_SCANS
-from common.seti.dedoppler import dedoppler, follow_through
+from common.seti.dedoppler import PEAK_FEATURES, dedoppler, follow_through, on_off_score, peak_features
 
 
 def _line(rows=64, chans=96, drift=7, start=30, amplitude=1.0, seed=0):
@@ -88,3 +88,35 @@ def test_dedoppler_pool_keeps_the_planes_peak_where_the_resize_spreads_it():
     assert torch.equal(pooled[:, :2], resized[:, :2])  # the scans are resized as before
     assert torch.equal(pooled[:, 2:].amax((-2, -1)), native.amax((-2, -1)))
     assert (resized[:, 2:].amax((-2, -1)) < native.amax((-2, -1)) - 0.5).all()
+
+
+def _cadence_with(scans, amplitude=0.7, rows=64, chans=128, drift=5, start=20, seed=2):
+    """Noise cadence (6, rows, chans) with one straight line continuing through `scans` (as in the data)."""
+    x = torch.randn(6, rows, chans, generator=torch.Generator().manual_seed(seed))
+    t = torch.arange(rows)
+    for k in scans:
+        x[k, t, start + drift * k + torch.round(drift * t / rows).long()] += amplitude
+    return x
+
+
+def _unlog(v):
+    return v.sign() * v.abs().expm1()
+
+
+def test_peak_features_are_the_classical_statistics():
+    planes = dedoppler(torch.stack([_cadence_with(ON_SCANS), _cadence_with(range(6))]), 8)
+    v = peak_features(planes)
+    assert v.shape == (2, PEAK_FEATURES)
+    peaks = planes.amax((-2, -1))
+    assert torch.allclose(_unlog(v[:, :6]), peaks[:, [0, 2, 4, 1, 3, 5]], atol=1e-4)
+    assert torch.allclose(_unlog(v[:, 8]), on_off_score(peaks), atol=1e-4)
+    needle, rfi = _unlog(v[:, 9])  # followed-through ON peak (sqrt(3) * 5.6) - OFF peak (noise, about 4)
+    assert needle > 4 and abs(rfi) < 2  # a line in all six scans is as strong through the OFF scans
+
+
+def test_dedoppler_peaks_returns_the_features_beside_the_image():
+    cadence = torch.randn(2, 6, 273, 256)
+    cfg = Config(layout="aaa_bcd", image_size=32, dedoppler_channels=True)
+    img, side = make_front_end(dataclasses.replace(cfg, dedoppler_peaks=True))(cadence)
+    assert torch.equal(img, make_front_end(cfg)(cadence)) and in_channels(cfg) == 4
+    assert torch.allclose(side, peak_features(dedoppler(cadence)))
