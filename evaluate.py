@@ -51,6 +51,22 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
     return models
 
 
+def shared_front_end(models: list, accelerator):
+    """The fold models' front end when it holds no fitted state (SETI's fixed transforms, the dedoppler
+    among them): computed once per view for all folds instead of once per fold. None when the front ends
+    hold fitted state (G2Net's whitening spectra, one per fold)."""
+    unwrapped = [accelerator.unwrap_model(m) for m in models]
+    return None if any(u.front_end.state_dict() for u in unwrapped) else unwrapped[0].front_end
+
+
+def forward_all(models: list, x: torch.Tensor, front_end) -> torch.Tensor:
+    """(models, B) logits of every model on batch x, through the shared front end when there is one."""
+    if front_end is None:
+        return torch.stack([m(x).squeeze(-1).float() for m in models])
+    inputs = front_end(x)
+    return torch.stack([m.classify(inputs).squeeze(-1).float() for m in models])
+
+
 @torch.no_grad()
 def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator, desc: str) -> np.ndarray:
     """Logits of shape (models, views, len(df)): every model on every view of every sample."""
@@ -59,13 +75,16 @@ def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator
         DataLoader(comp.make_dataset(cfg, df, train=False), batch_size=cfg.batch_size,
                    num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available()))
     views = comp.tta_views(cfg, n_views)
+    front_end = shared_front_end(models, accelerator)
+    if front_end is not None:
+        models = [accelerator.unwrap_model(m) for m in models]  # classify() is the unwrapped model's
     out = []
     for x, _ in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process):
         batch = []
         for view in views:
             view_x = comp.apply_view(x, view)
             with accelerator.autocast():
-                batch.append(torch.stack([m(view_x).squeeze(-1).float() for m in models]))
+                batch.append(forward_all(models, view_x, front_end))
         logits = torch.stack(batch, dim=1)  # (models, views, B)
         out.append(accelerator.gather_for_metrics(logits.permute(2, 0, 1).contiguous()).cpu())
     return torch.cat(out).permute(1, 2, 0).numpy()
