@@ -261,7 +261,8 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
             x, y = x.to(accelerator.device, non_blocking=True), y.to(accelerator.device, non_blocking=True)
             x, y = comp.augment_batch(cfg, x, y, epoch)
             with accelerator.accumulate(model):
-                loss = loss_fn(model(x).squeeze(-1), y)
+                logits = model(x, parts=cfg.separate_losses)  # (B, 1), or (B, 2): the backbone's and the side head's
+                loss = sum(loss_fn(z, y) for z in logits.unbind(-1))
                 accelerator.backward(loss)
                 if epoch < cfg.head_only_epochs:  # warm-up: only the classifier head learns
                     for p in accelerator.unwrap_model(model).parameters():

@@ -64,6 +64,9 @@ class Config:
     # 10% needles, balanced oversampling memorised the few positives (README "SETI: the CPU recipe": 0.829 -> 0.871)
     sampler: str = "shuffle"
     head_only_epochs: int = 0  # train only the classifier head for the first N epochs
+    # a model with a side head (SETI dedoppler_peaks): train its logit and the backbone's each against the
+    # target (their sum predicts), not only the sum, in which the backbone fits the training set alone
+    separate_losses: bool = False
     ema: bool = False  # evaluate and save a timm ModelEmaV3 copy
     ema_decay: float = 0.999
     swa: bool = False  # stochastic weight averaging (torch.optim.swa_utils)

@@ -20,6 +20,8 @@ class Classifier(nn.Module):
     A front end with `side_features` = n > 0 returns (input, (B, n) features) instead: a small head
     (batch norm, one hidden layer) turns the features into a logit that adds to the backbone's, as if
     they sat beside its pooled features (the SETI `dedoppler_peaks`: the classical search's statistics).
+    `parts=True` returns the two logits side by side, (B, 2), for training each against the target on its
+    own (`separate_losses`); without a side head it is the one logit, (B, 1), either way.
     """
 
     channels_last = False  # set by speed_up: the backbone's 4D input goes in channels_last memory format
@@ -30,16 +32,19 @@ class Classifier(nn.Module):
         n = getattr(front_end, "side_features", 0)
         self.side_head = nn.Sequential(nn.BatchNorm1d(n), nn.Linear(n, 32), nn.ReLU(), nn.Linear(32, 1)) if n else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.front_end(x))
+    def forward(self, x: torch.Tensor, parts: bool = False) -> torch.Tensor:
+        return self.classify(self.front_end(x), parts)
 
-    def classify(self, inputs) -> torch.Tensor:
-        """The front end's output -> logits."""
+    def classify(self, inputs, parts: bool = False) -> torch.Tensor:
+        """The front end's output -> (B, 1) logits, or with `parts` the backbone's and the side head's."""
         x, side = inputs if self.side_head is not None else (inputs, None)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         logits = self.backbone(x)
-        return logits if side is None else logits + self.side_head(side.to(logits.dtype))
+        if side is None:
+            return logits
+        side_logits = self.side_head(side.to(logits.dtype))
+        return torch.cat([logits, side_logits], -1) if parts else logits + side_logits
 
 
 # keyword arguments of nn.Module.compile for `compile=True` (tests use a cheaper backend than inductor)

@@ -61,6 +61,15 @@ def test_training_with_every_cadence_augmentation(synth_dir, tmp_path):
     assert metrics["epoch"].tolist() == [0, 1] and np.isfinite(metrics["train_loss"]).all()
 
 
+def test_separate_losses_train_the_backbone_and_the_side_head_each_on_the_target(synth_dir, tmp_path):
+    """exp0033: two BCE terms, each about log 2 at the start, where exp0032 trains their sum with one."""
+    losses = {}
+    for exp in ("exp0032", "exp0033"):
+        run(ROOT, PY, "main.py", "--exp", exp, "--fold", 0, *tiny_settings(synth_dir, tmp_path, "epochs=1", "lr=1e-5"))
+        losses[exp] = pd.read_csv(tmp_path / exp / "fold0" / "metrics.csv")["train_loss"].item()
+    assert 0.5 < losses["exp0032"] < 1.0 and 1.1 < losses["exp0033"] < 2.0, losses
+
+
 def test_existing_run_is_never_silently_overwritten(trained_run, synth_dir):
     out = run(ROOT, PY, "main.py", "--exp", "exp0001", *tiny_settings(synth_dir, trained_run), check=False)
     assert out.returncode == 2 and "already holds a run of exp0001: add --resume" in out.stderr

@@ -40,9 +40,12 @@ def test_side_features_add_their_head_logit_to_the_backbone():
         assert logits.shape == (3, 1)
         assert torch.allclose(logits, model.backbone(img) + model.side_head(side))
         assert not torch.allclose(model.classify((img, side + 1)), logits)  # the features reach the logit
+        parts = model.classify((img, side), parts=True)  # separate_losses trains each column on its own
+        assert parts.shape == (3, 2) and torch.allclose(parts.sum(-1, keepdim=True), logits)
     side_params = {id(p) for p in model.side_head.parameters()}
     assert side_params and side_params <= head_parameters(model)  # warmed up with the backbone's classifier
     assert any(k.startswith("side_head.") for k in model.state_dict())  # and saved with the checkpoint
     plain_cfg = Config(model_name="resnet18", image_size=32)
     plain = build_model(plain_cfg, seti.make_front_end(plain_cfg), seti.in_channels(plain_cfg))
     assert plain.side_head is None and not any(k.startswith("side_head.") for k in plain.state_dict())
+    assert plain(torch.randn(2, 6, 273, 256), parts=True).shape == (2, 1)  # one logit, parts or not
