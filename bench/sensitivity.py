@@ -1,7 +1,7 @@
 """Sensitivity: which needles does a trained experiment find, against a classical Doppler-drift search?
 
     python -m bench.sensitivity --exp exp0012 --set KEY=VALUE ... --data-dir DIR [--fpr 0.01] [--tta 16]
-        [--write] [--doc docs/BENCHMARKS.md] [--png docs/sensitivity.png]
+        [--stack] [--write] [--doc docs/BENCHMARKS.md] [--png docs/sensitivity.png]
 
 Scores the `test` split of a synthetic set (python -m common.seti.synth; its labels and signal parameters
 are in synth_meta.csv) with the experiment's fold checkpoints (evaluate.py's loading, views and
@@ -11,8 +11,14 @@ flagged. Reported per SNR bin, |drift rate| bin, path shape and kind: AUC (needl
 all negatives) and detection rate (share of the bin's needles flagged).
 
 The classical search is SETI's baseline, an incoherent dedoppler (common/seti/baseline.py).
+
+--stack scores a second-level model instead of the network alone: a logistic regression on the network's
+logit and the cadence's 10 dedoppler statistics (common.seti.dedoppler.peak_features), fitted on the
+experiment's out-of-fold logits of its training cadences (oof.csv: each fold's model on the cadences it
+did not train on; the cadences are read from the data_dir in the run's config.json) and applied to the test cadences' fold- and view-averaged logit.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -23,15 +29,18 @@ import pandas as pd
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from bench import report
 from common.accel import make_accelerator
 from common.competition import competition
 from common.config import add_config_args, config_from_args
-from common.seti.baseline import classical_scores
+from common.seti.baseline import classical_scores, peak_feature_table
 from common.seti.dedoppler import MAX_DRIFT
-from common.seti.data import read_test
+from common.seti.data import read_test, read_train
 from common.errors import UserError, cli
 from common.metrics import combine
 from evaluate import load_fold_models, predict_views
@@ -41,12 +50,36 @@ DRIFT_EDGES = (0, 2, 5, 10, 20, 30, np.inf)  # |drift rate|, channels per scan
 NEGATIVE_KINDS = ("noise", "rfi", "off_only")
 
 
-def network_scores(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
-    """The experiment's test-time score (all its fold checkpoints, n_views views, cfg.tta_average)."""
+def network_logits(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
+    """(folds, views, len(df)) logits: all the experiment's fold checkpoints on n_views views of df."""
     accelerator = make_accelerator(cfg)
     models = load_fold_models(cfg, accelerator)
-    logits = predict_views(cfg, list(models.values()), df, n_views, accelerator, f"{cfg.exp} x{n_views}")
-    return combine(logits, cfg.tta_average)
+    return predict_views(cfg, list(models.values()), df, n_views, accelerator, f"{cfg.exp} x{n_views}")
+
+
+def network_scores(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
+    """The experiment's test-time score (all its fold checkpoints, n_views views, cfg.tta_average)."""
+    return combine(network_logits(cfg, df, n_views), cfg.tta_average)
+
+
+def stacked_scores(cfg, df: pd.DataFrame, logits: np.ndarray, max_drift: int) -> np.ndarray:
+    """The second-level model's score of df (--stack, above), fitted on the experiment's oof.csv."""
+    oof_csv = cfg.exp_dir() / "oof.csv"
+    if not oof_csv.is_file():
+        raise UserError(f"{oof_csv} not found; --stack fits on the out-of-fold predictions of all folds: train "
+                        f"them first (python main.py --exp {cfg.exp})")
+    train_dir = json.loads((cfg.exp_dir() / "config.json").read_text())["data_dir"]  # where the folds trained
+    oof = pd.read_csv(oof_csv, dtype={"id": str})[["id", "logit"]]
+    train = read_train(train_dir, cfg.n_folds, cfg.seed).merge(oof, on="id")
+    if train.empty:
+        raise UserError(f"{oof_csv} holds none of the training cadences of {train_dir}; retrain the experiment")
+
+    def features(paths, logit):
+        return np.c_[logit, peak_feature_table(paths, max_drift, cfg.batch_size, cfg.num_workers)]
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    model.fit(features(train.path, train.logit), train.target.round())
+    return model.decision_function(features(df.path, logits.reshape(-1, len(df)).mean(0)))
 
 
 def test_set(data_dir) -> pd.DataFrame:
@@ -217,6 +250,8 @@ def parse_args(argv=None):
     p.add_argument("--tta", type=int, choices=(1, 2, 4, 8, 16), help="test-time views (default: config tta)")
     p.add_argument("--max-drift", type=int, default=MAX_DRIFT, help=f"classical drift grid, channels per scan (default {MAX_DRIFT})")
     p.add_argument("--snr-bins", type=int, default=6, help="number of SNR bins (default 6)")
+    p.add_argument("--stack", action="store_true", help="score the network's logit and the dedoppler statistics "
+                   "combined by a logistic regression fitted on the experiment's oof.csv (above)")
     p.add_argument("--write", action="store_true", help="write the results into --doc and the plot to --png")
     p.add_argument("--doc", default=str(report.DOC), help="Markdown file for --write (default docs/BENCHMARKS.md)")
     p.add_argument("--png", help="plot path (default: sensitivity.png next to --doc with --write, "
@@ -236,8 +271,9 @@ def setup_line(cfg, args, df: pd.DataFrame, n_views: int, seconds: dict) -> str:
     aucs = ", ".join(f"{m} {auc(needles, negatives, m):.3f}" for m in METHODS)
     times = ", ".join(f"{m} {seconds[m] / len(df) * 1000:.0f} ms" for m in METHODS)
     diff, low, high = auc_difference(df)
+    how = "mean logit stacked with the dedoppler statistics (--stack)" if args.stack else f"{cfg.tta_average} average"
     return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {views}, "
-            f"{cfg.tta_average} average) against the dedoppler search (drift grid +-{args.max_drift} channels "
+            f"{how}) against the dedoppler search (drift grid +-{args.max_drift} channels "
             f"per scan) on {len(df)} test cadences of {cfg.data_dir} ({len(needles)} needles); threshold: "
             f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs} (network - "
             f"classical {diff:+.3f}, 95% paired bootstrap interval {low:+.3f} to {high:+.3f}). "
@@ -254,7 +290,8 @@ def main(argv=None):
     df = test_set(cfg.data_dir)
     n_views = args.tta or cfg.tta
     start = time.perf_counter()
-    df["network"] = network_scores(cfg, df, n_views)
+    logits = network_logits(cfg, df, n_views)
+    df["network"] = stacked_scores(cfg, df, logits, args.max_drift) if args.stack else combine(logits, cfg.tta_average)
     seconds = {"network": time.perf_counter() - start}
     start = time.perf_counter()
     df["classical"] = classical_scores(df["path"], args.max_drift, cfg.batch_size, cfg.num_workers)

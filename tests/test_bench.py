@@ -1,4 +1,6 @@
 """bench/: both benchmarks run on tiny inputs and write their tables into a given doc, keeping old text."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,7 +8,7 @@ import torch
 
 from bench import report, sensitivity, throughput
 from common.seti import synth
-from common.config import load_config
+from common.config import config_json, load_config
 from common.models import save_checkpoint
 
 
@@ -78,6 +80,30 @@ def test_sensitivity_runs_and_writes_its_section(tmp_path, trained, capsys):
     text = doc.read_text()
     assert "<!-- sensitivity start -->" in text and "| kind | n |" in text and "](s.png)" in text
     assert png.stat().st_size > 0
+
+
+def test_sensitivity_stack_fits_the_dedoppler_statistics_on_the_out_of_fold_logits(tmp_path, capsys):
+    """--stack: an untrained network's logit (noise, in oof.csv and on test) beside the dedoppler statistics;
+    the logistic regression fitted on the training cadences learns to read the statistics."""
+    data = tmp_path / "data"
+    synth.main(["--out", str(data), "--train", "40", "--test", "20", "--old", "0", "--positive-fraction", "0.5",
+                "--workers", "1"])
+    overrides = ["model_name=resnet18", "image_size=32", "batch_size=8", "num_workers=0", "n_folds=2", "folds=0",
+                 f"output_dir={tmp_path / 'out'}", f"data_dir={data}"]
+    cfg = load_config("exp0001", overrides)
+    (cfg.exp_dir() / "fold0").mkdir(parents=True)
+    save_checkpoint(cfg.exp_dir() / "fold0" / "best.pt", throughput.make_model(cfg), cfg)
+    with pytest.raises(SystemExit):
+        sensitivity.main(["--exp", "exp0001", "--set", *overrides, "--tta", "1", "--stack"])
+    assert "oof.csv not found; --stack fits on the out-of-fold predictions" in capsys.readouterr().err
+    (cfg.exp_dir() / "config.json").write_text(config_json(cfg))
+    train = pd.read_csv(data / "train_labels.csv", dtype={"id": str})
+    train.assign(logit=np.random.default_rng(0).standard_normal(len(train))).to_csv(cfg.exp_dir() / "oof.csv", index=False)
+    sensitivity.main(["--exp", "exp0001", "--set", *overrides, "--tta", "1", "--stack", "--png", str(tmp_path / "s.png")])
+    out = capsys.readouterr().out
+    assert "stacked with the dedoppler statistics" in out
+    network, classical = map(float, re.search(r"Overall AUC: network ([0-9.]+), classical ([0-9.]+)", out).groups())
+    assert network > 0.8 and classical > 0.8, out  # an untrained network alone ranks at chance
 
 
 def test_g2net_sensitivity_runs_and_writes_its_block(tmp_path, capsys):

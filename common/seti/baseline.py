@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from common.seti.data import CadenceDataset
-from common.seti.dedoppler import dedoppler, on_off_score
+from common.seti.dedoppler import dedoppler, on_off_score, peak_features
 
 
 def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:
@@ -20,11 +20,16 @@ def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:
     return dedoppler(x, max_drift).amax((-2, -1))
 
 
+def _per_cadence(paths, fn, batch_size: int, workers: int) -> np.ndarray:
+    loader = DataLoader(CadenceDataset(paths), batch_size=batch_size, num_workers=workers)
+    return torch.cat([fn(cadence) for cadence, _ in loader]).numpy()
+
+
 def classical_scores(paths, max_drift: int, batch_size: int, workers: int) -> np.ndarray:
     """ON-minus-OFF dedoppler score of each cadence file: mean ON peak - largest OFF peak."""
-    loader = DataLoader(CadenceDataset(paths), batch_size=batch_size, num_workers=workers)
-    scores = []
-    for cadence, _ in loader:
-        peaks = scan_peaks(cadence, max_drift)
-        scores.append(on_off_score(peaks))
-    return torch.cat(scores).numpy()
+    return _per_cadence(paths, lambda x: on_off_score(scan_peaks(x, max_drift)), batch_size, workers)
+
+
+def peak_feature_table(paths, max_drift: int, batch_size: int, workers: int) -> np.ndarray:
+    """(N, 10) dedoppler statistics of the cadence files (common.seti.dedoppler.peak_features)."""
+    return _per_cadence(paths, lambda x: peak_features(dedoppler(x, max_drift)), batch_size, workers)
