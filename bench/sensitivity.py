@@ -15,7 +15,9 @@ The classical search is SETI's baseline, an incoherent dedoppler (common/seti/ba
 --stack scores a second-level model instead of the network alone: a logistic regression on the network's
 logit and the cadence's 10 dedoppler statistics (common.seti.dedoppler.peak_features), fitted on the
 experiment's out-of-fold logits of its training cadences (oof.csv: each fold's model on the cadences it
-did not train on; the cadences are read from the data_dir in the run's config.json) and applied to the test cadences' fold- and view-averaged logit.
+did not train on; the cadences are read from the data_dir in the run's config.json) and applied to the test
+cadences' fold- and view-averaged logit. The network's time per cadence then includes the statistics of
+the training cadences.
 """
 import argparse
 import json
@@ -68,7 +70,8 @@ def stacked_scores(cfg, df: pd.DataFrame, logits: np.ndarray, max_drift: int) ->
     if not oof_csv.is_file():
         raise UserError(f"{oof_csv} not found; --stack fits on the out-of-fold predictions of all folds: train "
                         f"them first (python main.py --exp {cfg.exp})")
-    train_dir = json.loads((cfg.exp_dir() / "config.json").read_text())["data_dir"]  # where the folds trained
+    saved = cfg.exp_dir() / "config.json"  # the data_dir the folds trained on (the test set may be elsewhere)
+    train_dir = json.loads(saved.read_text())["data_dir"] if saved.is_file() else cfg.data_dir
     oof = pd.read_csv(oof_csv, dtype={"id": str})[["id", "logit"]]
     train = read_train(train_dir, cfg.n_folds, cfg.seed).merge(oof, on="id")
     if train.empty:
