@@ -17,8 +17,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from common.data import assign_folds, attach_paths, check_data_dir, load_npy, read_csv_checked
-from common.seti.cadence import CADENCE_SHAPE, OFF_SCANS, ON_SCANS
-from common.seti.dedoppler import PEAK_FEATURES, dedoppler, follow_through, peak_features
+from common.seti.cadence import CADENCE_SHAPE
+from common.seti.dedoppler import PEAK_FEATURES, dedoppler, on_off_planes, peak_features
 
 # layout -> channels, each a list of scans stacked along time (top to bottom)
 LAYOUTS = {
@@ -67,7 +67,7 @@ class CadenceToImage(nn.Module):
     With `dedoppler_channels`, the layout's C channels are followed by the same stacking of the scans' dedoppler
     planes (drift rate x start channel line SNR, common.seti.dedoppler), resized alike: 2C channels, the scans
     and what the classical search sees in them. With `cadence_dedoppler`, 2 last channels: each straight line
-    followed through the three ON scans, and through the three OFF scans (common.seti.dedoppler.follow_through).
+    followed through the three ON scans, and through the three OFF scans (common.seti.dedoppler.on_off_planes).
     With `dedoppler_peaks`, it returns (image, the planes' peaks: common.seti.dedoppler.peak_features), which the
     Classifier's side head reads beside the backbone.
     """
@@ -88,11 +88,12 @@ class CadenceToImage(nn.Module):
         if not (self.dedoppler_channels or self.cadence_dedoppler or self.side_features):
             return img
         planes = dedoppler(x)  # (B, 6, drifts, F)
+        through = on_off_planes(planes) if self.cadence_dedoppler or self.side_features else None
         extra = [cadence_to_image(planes, self.layout)] if self.dedoppler_channels else []
         if self.cadence_dedoppler:
-            extra.append(torch.stack([follow_through(planes, ON_SCANS), follow_through(planes, OFF_SCANS)], -3))
+            extra.append(through)
         img = torch.cat([img, *(self._like(p, img) for p in extra)], 1)
-        return (img, peak_features(planes)) if self.side_features else img
+        return (img, peak_features(planes, through)) if self.side_features else img
 
     def _like(self, planes: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
         """Planes resized to the image's size (by max pooling with `dedoppler_pool`, which keeps each line's

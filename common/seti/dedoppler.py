@@ -54,6 +54,11 @@ def follow_through(planes: torch.Tensor, scans) -> torch.Tensor:
     return total / len(scans)**0.5
 
 
+def on_off_planes(planes: torch.Tensor) -> torch.Tensor:
+    """(..., 6, 2M+1, F) scan planes -> (..., 2, 2M+1, F): each line followed through the ON and the OFF scans."""
+    return torch.stack([follow_through(planes, ON_SCANS), follow_through(planes, OFF_SCANS)], -3)
+
+
 def on_off_score(peaks: torch.Tensor) -> torch.Tensor:
     """(..., 6) scan peaks -> (...): the classical score, mean ON peak - largest OFF peak."""
     return peaks[..., list(ON_SCANS)].mean(-1) - peaks[..., list(OFF_SCANS)].amax(-1)
@@ -62,13 +67,14 @@ def on_off_score(peaks: torch.Tensor) -> torch.Tensor:
 PEAK_FEATURES = 10  # the length of peak_features' vector
 
 
-def peak_features(planes: torch.Tensor) -> torch.Tensor:
+def peak_features(planes: torch.Tensor, through: torch.Tensor | None = None) -> torch.Tensor:
     """(..., 6, 2M+1, F) scan planes -> (..., 10): the classical search's statistics of a cadence, in signed
     log scale (sign(v) log(1 + |v|)): each scan's peak (ON scans, then OFF), the peaks of the lines followed
     through the ON and through the OFF scans, the classical score (on_off_score) and the followed-through
-    score (ON peak - OFF peak). A needle scores high on the last two; RFI in every scan on neither."""
+    score (ON peak - OFF peak). A needle scores high on the last two; RFI in every scan on neither.
+    `through`: on_off_planes(planes), where the caller has them already."""
     peaks = planes.amax((-2, -1))
-    through = torch.stack([follow_through(planes, scans).amax((-2, -1)) for scans in (ON_SCANS, OFF_SCANS)], -1)
+    through = (on_off_planes(planes) if through is None else through).amax((-2, -1))
     scores = torch.stack([on_off_score(peaks), through[..., 0] - through[..., 1]], -1)
     v = torch.cat([peaks[..., list(ON_SCANS)], peaks[..., list(OFF_SCANS)], through, scores], -1)
     return v.sign() * v.abs().log1p()

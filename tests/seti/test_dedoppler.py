@@ -119,4 +119,4 @@ def test_dedoppler_peaks_returns_the_features_beside_the_image():
     cfg = Config(layout="aaa_bcd", image_size=32, dedoppler_channels=True)
     img, side = make_front_end(dataclasses.replace(cfg, dedoppler_peaks=True))(cadence)
     assert torch.equal(img, make_front_end(cfg)(cadence)) and in_channels(cfg) == 4
-    assert torch.allclose(side, peak_features(dedoppler(cadence)))
+    assert torch.allclose(side, peak_features(dedoppler(cadence)))  # the front end passes its on_off_planes
