@@ -51,12 +51,11 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
     return models
 
 
-def shared_front_end(models: list, accelerator):
-    """The fold models' front end when it holds no fitted state (SETI's fixed transforms, the dedoppler
-    among them): computed once per view for all folds instead of once per fold. None when the front ends
-    hold fitted state (G2Net's whitening spectra, one per fold)."""
-    unwrapped = [accelerator.unwrap_model(m) for m in models]
-    return None if any(u.front_end.state_dict() for u in unwrapped) else unwrapped[0].front_end
+def shared_front_end(models: list):
+    """The (unwrapped) fold models' front end when it holds no fitted state (SETI's fixed transforms, the
+    dedoppler among them): computed once per view for all folds instead of once per fold. None when the
+    front ends hold fitted state (G2Net's whitening spectra, one per fold)."""
+    return None if any(m.front_end.state_dict() for m in models) else models[0].front_end
 
 
 def forward_all(models: list, x: torch.Tensor, front_end) -> torch.Tensor:
@@ -75,9 +74,10 @@ def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator
         DataLoader(comp.make_dataset(cfg, df, train=False), batch_size=cfg.batch_size,
                    num_workers=cfg.num_workers, pin_memory=torch.cuda.is_available()))
     views = comp.tta_views(cfg, n_views)
-    front_end = shared_front_end(models, accelerator)
+    unwrapped = [accelerator.unwrap_model(m) for m in models]
+    front_end = shared_front_end(unwrapped)
     if front_end is not None:
-        models = [accelerator.unwrap_model(m) for m in models]  # classify() is the unwrapped model's
+        models = unwrapped  # classify() is the unwrapped model's
     out = []
     for x, _ in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process):
         batch = []

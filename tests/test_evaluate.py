@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import torch
 
-from common.accel import make_accelerator
 from common.errors import UserError
 from common.metrics import combine, fit_temperature, validate_submission
 from conftest import ROOT, run, tiny_settings
@@ -120,13 +119,12 @@ def test_fold_models_share_a_front_end_without_fitted_state():
     from common.seti import competition as seti
     from evaluate import forward_all, shared_front_end
     cfg = seti.Config(model_name="resnet18", layout="aaa_bcd", image_size=32, dedoppler_peaks=True)
-    accelerator = make_accelerator(cfg)
     models = [build_model(cfg, seti.make_front_end(cfg), seti.in_channels(cfg)).eval() for _ in range(2)]
-    front_end = shared_front_end(models, accelerator)
+    front_end = shared_front_end(models)
     assert front_end is models[0].front_end
     x = torch.randn(3, 6, 273, 256)
     with torch.no_grad():
         assert torch.allclose(forward_all(models, x, front_end), forward_all(models, x, None), atol=1e-5)
     g2net_cfg = g2net.Config(model_name="resnet18", image_size=32)  # a whitening spectrum per fold
     g2net_models = [build_model(g2net_cfg, g2net.make_front_end(g2net_cfg), g2net.in_channels(g2net_cfg))]
-    assert shared_front_end(g2net_models, accelerator) is None
+    assert shared_front_end(g2net_models) is None
