@@ -4,7 +4,9 @@
     python evaluate.py --exp exp0012 --oof      # CV AUC of each view, without and with TTA, on the validation folds
 
 Writes the submission and, next to it, `<name>_folds.csv`: each fold's own test predictions (id, fold0, ...),
-what pseudo labels of fold k are taken from (main.py, `pseudo_labels`).
+what pseudo labels of fold k are taken from (main.py, `pseudo_labels`), and `<name>_logits.csv`: every fold
+model's logit on every view (id, fold, view0, ...), what blend.py combines. `--oof` writes the same table of
+the validation folds to `outputs/<exp>/oof_views.csv`.
 
 Views are the competition's label-preserving test-time views, made on the device from the samples, one
 forward pass per view per batch. How views and folds are averaged is the config key `tta_average`
@@ -25,7 +27,7 @@ from common.accel import make_accelerator
 from common.competition import competition, saved_settings
 from common.config import add_config_args, config_from_args
 from common.errors import UserError, cli
-from common.metrics import combine, fit_temperature, folds_csv, validate_submission
+from common.metrics import combine, fit_temperature, folds_csv, logits_csv, validate_submission, views_table
 from common.models import build_model, load_checkpoint, speed_up
 
 
@@ -91,7 +93,8 @@ def predict_views(cfg, models: list, df: pd.DataFrame, n_views: int, accelerator
 
 
 def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
-    """Re-score each validation fold with its own model; print each view's CV AUC, then without and with TTA."""
+    """Re-score each validation fold with its own model; print each view's CV AUC, then without and with TTA;
+    write each view's logits to outputs/<exp>/oof_views.csv (id, target, fold, view0, ...)."""
     comp = competition(cfg)
     df = comp.read_train(cfg)
     views = comp.tta_views(cfg, n_views)
@@ -101,6 +104,9 @@ def score_oof(cfg, models: dict, n_views: int, accelerator) -> None:
         logits = predict_views(cfg, [model], valid, n_views, accelerator, f"oof fold {fold}")[0]
         parts.append(valid.assign(tta=combine(logits, cfg.tta_average), **{f"view{i}": v for i, v in enumerate(logits)}))
     oof = pd.concat(parts)
+    if accelerator.is_main_process:
+        oof[["id", "target", "fold", *(f"view{i}" for i in range(len(views)))]].to_csv(
+            cfg.exp_dir() / "oof_views.csv", index=False)
     y = oof["target"].round()
     rows = [f"| {i} | {view} | {roc_auc_score(y, oof[f'view{i}']):.4f} |" for i, view in enumerate(views)]
     accelerator.print("\n".join(["| view | what | CV AUC |", "|---|---|---|", *rows]))
@@ -153,9 +159,11 @@ def main():
         per_fold = pd.DataFrame({"id": test["id"].values, **{f"fold{fold}": combine(fold_logits / t, cfg.tta_average)
                                                              for fold, fold_logits in zip(models, logits)}})
         per_fold.to_csv(folds_csv(out), index=False)
+        pd.concat([views_table(test["id"], fold, fold_logits) for fold, fold_logits in zip(models, logits)]).to_csv(
+            logits_csv(out), index=False)
         print(f"{cfg.exp}: wrote {out} ({len(sub)} rows, {len(models)} folds x {len(views)} views, "
               f"{cfg.tta_average} average{f', temperature {t:.3f}' if t != 1 else ''}) and each fold's own "
-              f"predictions to {folds_csv(out)}")
+              f"predictions to {folds_csv(out)}, their logits per view to {logits_csv(out)}")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,19 @@ def folds_csv(submission) -> Path:
     return submission.with_name(f"{submission.stem}_folds.csv")
 
 
+def logits_csv(submission) -> Path:
+    """Where every fold model's test logits on every view go (evaluate.py writes them, blend.py reads them):
+    <name>_logits.csv next to the submission, one row per (id, fold), one column per view."""
+    submission = Path(submission)
+    return submission.with_name(f"{submission.stem}_logits.csv")
+
+
+def views_table(ids, folds, logits: np.ndarray) -> pd.DataFrame:
+    """(id, fold, view0, view1, ...) rows from ids (N,) and `logits` (views, N) of the fold models `folds` (N,)."""
+    return pd.DataFrame({"id": np.asarray(ids), "fold": np.asarray(folds),
+                         **{f"view{i}": v for i, v in enumerate(logits)}})
+
+
 def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, path) -> None:
     """Refuse a submission that Kaggle would reject or score wrongly: same ids as the sample, one row
     each, in its order, targets finite and in [0, 1]."""
