@@ -264,7 +264,7 @@ def _check_options(args) -> None:
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m common.seti.synth", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="input", help="dataset folder (default input)")
+    p.add_argument("--out", default="input/seti", help="dataset folder (default input/seti, the base config's data_dir)")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     p.add_argument("--train", type=int, default=1000, help="train cadences (default 1000)")
     p.add_argument("--test", type=int, default=300, help="test cadences (default 300)")

@@ -154,3 +154,13 @@ def test_prints_the_snr_range_it_used(tmp_path, capsys):
     assert "signal SNR 12-120 log-uniform)" in capsys.readouterr().out
     synth.main(["--out", str(tmp_path / "default"), "--train", "4", "--test", "0", "--old", "2", "--workers", "1"])
     assert "signal SNR 4-40 log-uniform; old/: x2 (the defaults)" in capsys.readouterr().out
+
+
+def test_default_out_is_the_competitions_data_dir(monkeypatch):
+    """Without --out the set lands where a SETI run reads it (not in input/, beside the other competition)."""
+    from common.seti.config import Config
+
+    written = []
+    monkeypatch.setattr(synth, "generate", lambda out, *a: written.append(out) or pd.DataFrame({"target": []}))
+    synth.main.__wrapped__(["--train", "1", "--test", "0", "--old", "0"])
+    assert written == [Config().data_dir]
