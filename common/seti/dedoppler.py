@@ -6,12 +6,29 @@ sqrt(rows), in noise sigmas. The classical baseline (common.seti.baseline) score
 value of this plane; the front end (common.seti.data.CadenceToImage, `dedoppler_channels`) shows the planes
 to the network beside the scans, and `dedoppler_peaks` gives its head their peaks (peak_features).
 """
+import functools
+
 import torch
 import torch.nn.functional as F
 
 from common.seti.cadence import OFF_SCANS, ON_SCANS
 
 MAX_DRIFT = 48  # channels per scan: beyond the generator's 35 (a drift grid of whole channels)
+
+
+@functools.lru_cache(maxsize=32)
+def shift_tables(rows: int, chans: int, max_drift: int, device: torch.device) -> tuple:
+    """Per drift -max_drift .. max_drift, the tables dedoppler gathers with, on `device`: (ends, counts, index),
+    the groups of rows that share a shift (their end row and length) and, per group, the channels of the padded
+    plane it adds to each start channel. Built once per shape and device (not per forward pass: on an
+    accelerator that was 3 copies from the host for each of the 97 drifts)."""
+    tables = []
+    for drift in range(-max_drift, max_drift + 1):
+        shifts, counts = torch.unique_consecutive(torch.round(drift * torch.arange(rows) / rows).long(),
+                                                  return_counts=True)
+        index = max_drift + shifts[:, None] + torch.arange(chans)
+        tables.append(tuple(t.to(device) for t in (counts.cumsum(0), counts, index)))
+    return tuple(tables)
 
 
 def dedoppler(x: torch.Tensor, max_drift: int = MAX_DRIFT) -> torch.Tensor:
@@ -25,14 +42,9 @@ def dedoppler(x: torch.Tensor, max_drift: int = MAX_DRIFT) -> torch.Tensor:
     x = (x - x.mean((-2, -1), keepdim=True)) / x.std((-2, -1), keepdim=True).clamp_min(1e-6)
     cum = F.pad(x.cumsum(-2), (0, 0, 1, 0))  # cum[..., r, :] = sum of rows before r
     planes = []
-    for drift in range(-max_drift, max_drift + 1):
-        shifts, counts = torch.unique_consecutive(torch.round(drift * torch.arange(rows) / rows).long(),
-                                                  return_counts=True)
-        ends = counts.cumsum(0).to(x.device)
-        counts, shifts = counts.to(x.device), shifts.to(x.device)
+    for ends, counts, index in shift_tables(rows, chans, max_drift, x.device):
         groups = F.pad(cum[..., ends, :] - cum[..., ends - counts, :], (max_drift, max_drift))
-        index = (max_drift + shifts[:, None] + torch.arange(chans, device=x.device)).expand(*groups.shape[:-1], -1)
-        planes.append(groups.gather(-1, index).sum(-2))
+        planes.append(groups.gather(-1, index.expand(*groups.shape[:-1], -1)).sum(-2))
     return torch.stack(planes, -2) / rows**0.5
 
 

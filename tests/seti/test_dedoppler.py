@@ -120,3 +120,20 @@ def test_dedoppler_peaks_returns_the_features_beside_the_image():
     img, side = make_front_end(dataclasses.replace(cfg, dedoppler_peaks=True))(cadence)
     assert torch.equal(img, make_front_end(cfg)(cadence)) and in_channels(cfg) == 4
     assert torch.allclose(side, peak_features(dedoppler(cadence)))  # the front end passes its on_off_planes
+
+
+def test_shift_tables_are_built_once_per_shape_and_device(monkeypatch):
+    """The 97 drifts' tables come from the cache after the first forward pass (they were built on the host and
+    copied to the device on every pass)."""
+    from common.seti import dedoppler as module
+
+    built = []
+    real = torch.unique_consecutive
+    monkeypatch.setattr(module.torch, "unique_consecutive", lambda *a, **k: built.append(1) or real(*a, **k))
+    module.shift_tables.cache_clear()
+    x = _line(rows=40, chans=50).unsqueeze(0)
+    first = dedoppler(x, 6)
+    assert len(built) == 13  # one table per drift, -6 .. 6
+    assert torch.equal(dedoppler(x, 6), first) and len(built) == 13
+    dedoppler(x[..., :30], 6)  # another shape: its own tables
+    assert len(built) == 26
