@@ -29,7 +29,8 @@ def flip_sign(x: torch.Tensor) -> torch.Tensor:
 def time_shift(x: torch.Tensor, shift) -> torch.Tensor:
     """Shift each sample of x (B, C, T) later in time by shift[b] samples (negative: earlier), the same
     for all C detectors of a sample, so their relative delays are kept; `shift` is an int or a (B,) tensor
-    with |shift| < T.
+    with |shift| < T (checked for an int or a CPU tensor: on an accelerator the check would wait for the
+    device at every batch; augment_batch draws its shifts within max_shift).
 
     Not a circular roll: raw strain is dominated by low-frequency noise, so its two ends differ by about
     the noise amplitude and a roll would put that jump inside the window, where whitening turns it into
@@ -38,9 +39,10 @@ def time_shift(x: torch.Tensor, shift) -> torch.Tensor:
     extension the whitening applies at the ends.
     """
     b, _, t = x.shape
-    shift = torch.as_tensor(shift, device=x.device).long().expand(b)
-    if shift.numel() and shift.abs().max() >= t:
+    shift = torch.as_tensor(shift).long()
+    if shift.device.type == "cpu" and shift.numel() and shift.abs().max() >= t:
         raise ValueError(f"time shifts must be smaller than the {t} samples (got up to {shift.abs().max().item()})")
+    shift = shift.to(x.device).expand(b)
     src = torch.arange(t, device=x.device) - shift[:, None]  # (B, T) source sample of each output sample
     before, after = src < 0, src > t - 1
     src = torch.where(before, -src, torch.where(after, 2 * (t - 1) - src, src))

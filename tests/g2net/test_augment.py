@@ -76,3 +76,10 @@ def test_augment_batch_choices_are_per_sample_and_seeded():
     middle = slice(50, -50)
     for b in range(32):  # each a shift within max_shift
         assert any(torch.equal(shifted[b, :, middle], x[b, :, 50 - s:4096 - 50 - s]) for s in range(-50, 51))
+
+
+def test_time_shift_reads_nothing_back_from_the_device():
+    """A meta tensor has no values: any host read (the range check's bool, .item()) would raise. On a GPU that read
+    waited for the device at every batch."""
+    x = torch.zeros(2, 3, 4096, device="meta")
+    assert time_shift(x, torch.zeros(2, dtype=torch.long, device="meta")).shape == x.shape
