@@ -9,14 +9,44 @@ import dataclasses
 import difflib
 import importlib
 import json
+import math
 import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from common.errors import UserError
 
 EXP_DIR = Path(__file__).resolve().parent.parent / "exp"
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric key may take: low <= value <= high (high optional), either bound strict."""
+
+    low: float
+    high: float = math.inf
+    strict_low: bool = False  # low < value
+    strict_high: bool = False  # value < high
+
+    def problem(self, key: str, value) -> str | None:
+        """None when value is in range, else the one-line complaint ("epochs=-1: need epochs >= 1")."""
+        above = value > self.low if self.strict_low else value >= self.low
+        below = value < self.high if self.strict_high else value <= self.high
+        if above and below:  # both False for NaN
+            return None
+        if self.high == math.inf:
+            return f"{key}={value!r}: need {key} {'>' if self.strict_low else '>='} {self.low}"
+        return (f"{key}={value!r}: need {self.low} {'<' if self.strict_low else '<='} {key} "
+                f"{'<' if self.strict_high else '<='} {self.high}")
+
+
+COUNT = Range(1)  # a positive integer
+NON_NEGATIVE = Range(0)
+POSITIVE = Range(0, strict_low=True)
+PROBABILITY = Range(0, 1)
+FRACTION = Range(0, 1, strict_high=True)  # a share of something that must leave a part over
 
 
 @dataclass
@@ -87,21 +117,31 @@ class Config:
     exp: str = ""
     parent: str = ""
 
+    # every key with a range or a set of choices: key -> Range, or a tuple of the allowed values (competitions
+    # extend it with their keys); keys not listed are free-form (paths, names, switches). Checked by validate.
+    RULES: ClassVar[dict] = dict(
+        nan_policy=("warn", "error"), n_folds=Range(2), seed=Range(0, 2**31 - 1), num_workers=NON_NEGATIVE,
+        drop_rate=FRACTION, drop_path_rate=FRACTION, stem_stride=COUNT,
+        global_pool=("avg", "max", "avgmax", "catavgmax"),
+        epochs=COUNT, batch_size=COUNT, lr=POSITIVE, weight_decay=NON_NEGATIVE, warmup_epochs=NON_NEGATIVE,
+        grad_accum=COUNT, clip_grad=NON_NEGATIVE, mixed_precision=("no", "fp16", "bf16"),
+        loss=("bce", "roc_auc", "libauc"), pos_weight=POSITIVE, sampler=("balanced", "shuffle"),
+        head_only_epochs=NON_NEGATIVE, ema_decay=PROBABILITY, swa_start=FRACTION, swa_lr=POSITIVE,
+        tta=COUNT, tta_average=("prob", "logit", "rank"),
+    )
+
     def validate(self) -> None:
-        """Refuse values no run could use; competitions extend it for their own keys."""
+        """Refuse values no run could use (`RULES`, the optimizer, the folds), before anything is written;
+        competitions extend it for checks across their own keys."""
         from timm.optim import list_optimizers
 
-        checks = [
-            ("mixed_precision", self.mixed_precision, ("no", "fp16", "bf16")),
-            ("loss", self.loss, ("bce", "roc_auc", "libauc")),
-            ("sampler", self.sampler, ("balanced", "shuffle")),
-            ("tta_average", self.tta_average, ("prob", "logit", "rank")),
-            ("nan_policy", self.nan_policy, ("warn", "error")),
-            ("global_pool", self.global_pool, ("avg", "max", "avgmax", "catavgmax")),
-        ]
-        for key, value, allowed in checks:
-            if value not in allowed:
-                raise UserError(f"{key}={value!r} is not one of {', '.join(map(str, allowed))}")
+        for key, rule in self.RULES.items():
+            value = getattr(self, key)
+            if isinstance(rule, Range):
+                if problem := rule.problem(key, value):
+                    raise UserError(problem)
+            elif value not in rule:
+                raise UserError(f"{key}={value!r} is not one of {', '.join(map(str, rule))}")
         if self.optimizer.lower() not in list_optimizers():
             close = difflib.get_close_matches(self.optimizer.lower(), list_optimizers(), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "see timm.optim.list_optimizers()"
@@ -164,7 +204,8 @@ def _cast(key: str, value: str, kind):
 
 def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Apply `key=value` strings, each cast to the key's type; unknown keys list close matches."""
-    hints = {k: v for k, v in typing.get_type_hints(type(cfg)).items() if k not in ("exp", "parent", "competition")}
+    kinds = typing.get_type_hints(type(cfg))
+    hints = {f.name: kinds[f.name] for f in dataclasses.fields(cfg) if f.name not in ("exp", "parent", "competition")}
     changes = {}
     for item in overrides:
         key, sep, value = item.partition("=")

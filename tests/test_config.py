@@ -1,11 +1,14 @@
+import dataclasses
 import json
 import subprocess
 import sys
+import typing
 
 import pytest
 
 from common.config import Config, apply_overrides, load_config
 from common.errors import UserError
+from common.g2net.config import Config as G2netConfig
 from common.seti.config import Config as SetiConfig
 
 
@@ -63,3 +66,36 @@ def test_cli_errors_are_one_line(root):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --set epoch: unknown config key; did you mean epochs")
+
+
+@pytest.mark.parametrize("exp, override", [
+    *(("exp0001", o) for o in (
+        "epochs=-1", "epochs=0", "n_folds=1", "batch_size=0", "grad_accum=0", "num_workers=-1", "seed=-1",
+        "lr=0", "lr=-0.001", "lr=nan", "weight_decay=-0.1", "warmup_epochs=-1", "clip_grad=-1", "pos_weight=0",
+        "head_only_epochs=-1", "ema_decay=1.5", "swa_start=1", "swa_start=-0.5", "swa_lr=0", "drop_rate=1",
+        "drop_path_rate=-0.1", "stem_stride=0", "nan_policy=ignore", "tta=3", "image_size=-1", "flip_freq=1.5",
+        "mixup=-0.1", "cutmix=2", "mixup_alpha=0", "mix_off_frac=1.5", "line_snr_min=-1", "line_snr_max=-1")),
+    *(("exp0101", o) for o in (
+        "max_shift=-1", "max_shift=4096", "swap_ligo=1.5", "flip_sign=-1", "time_shift=2", "bandpass_low=-5",
+        "bandpass_high=2000", "image_size=-64", "tta=8", "front_end=mel", "epochs=-1")),
+])
+def test_out_of_range_values_are_one_line_errors_naming_the_key(exp, override):
+    key = override.partition("=")[0]
+    with pytest.raises(UserError) as e:
+        load_config(exp, [override])
+    assert str(e.value).startswith(f"{key}=") and "\n" not in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("base", [SetiConfig, G2netConfig])
+def test_every_numeric_key_has_a_rule(base):
+    """A new int or float key needs its range in RULES (the folds are checked against n_folds)."""
+    kinds = typing.get_type_hints(base)
+    numeric = {f.name for f in dataclasses.fields(base) if kinds[f.name] in (int, float)}
+    assert numeric - set(base.RULES) == set()
+    assert set(base.RULES) <= {f.name for f in dataclasses.fields(base)}  # no rule for a key that is gone
+    base().validate()  # the defaults pass
+
+
+def test_rules_are_not_a_key():
+    with pytest.raises(UserError, match="--set RULES: unknown config key"):
+        apply_overrides(SetiConfig(), ["RULES=1"])

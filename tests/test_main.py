@@ -168,3 +168,12 @@ def test_an_image_too_small_for_the_model_is_a_one_line_error(synth_dir, tmp_pat
               *tiny_settings(synth_dir, tmp_path, "model_name=inception_v3", "image_size=48"), check=False)
     assert out.returncode == 2 and "inception_v3 cannot take image_size=48" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("override, message", [("epochs=-1", "epochs=-1: need epochs >= 1"),
+                                               ("n_folds=1", "n_folds=1: need n_folds >= 2")])
+def test_an_out_of_range_key_stops_before_anything_is_written(kaggle_dir, tmp_path, override, message):
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", *tiny_settings(kaggle_dir, tmp_path / "out", override),
+              check=False)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"error: {message}"], out.stderr
+    assert not (tmp_path / "out").exists()

@@ -1,7 +1,9 @@
 """G2Net Gravitational Wave Detection's base config: the engine's keys plus the front end (whitening,
 CQT image or whitened wave) and the strain augmentations. Every G2Net experiment (exp01NN) inherits from it."""
 from dataclasses import dataclass
+from typing import ClassVar
 
+from common.config import NON_NEGATIVE, PROBABILITY, Range
 from common.config import Config as EngineConfig
 from common.errors import UserError
 
@@ -29,11 +31,15 @@ class Config(EngineConfig):
 
     tta: int = 4  # test-time views: 1 (identity), 2 (+ H1/L1 swap), 4 (+ sign flip, both)
 
+    RULES: ClassVar[dict] = EngineConfig.RULES | dict(
+        front_end=FRONT_ENDS, image_size=NON_NEGATIVE, bandpass_low=NON_NEGATIVE, bandpass_high=Range(0, 1024),
+        swap_ligo=PROBABILITY, flip_sign=PROBABILITY, time_shift=PROBABILITY,
+        max_shift=Range(0, 4095),  # a shift must be shorter than the 4096 samples of the 2 s window
+        tta=VIEW_COUNTS,
+    )
+
     def validate(self) -> None:
         super().validate()
-        for key, allowed in (("front_end", FRONT_ENDS), ("tta", VIEW_COUNTS)):
-            if getattr(self, key) not in allowed:
-                raise UserError(f"{key}={getattr(self, key)!r} is not one of {', '.join(map(str, allowed))}")
-        if (self.bandpass_low or self.bandpass_high) and not 0 <= self.bandpass_low < self.bandpass_high <= 1024:
-            raise UserError(f"band-pass {self.bandpass_low}-{self.bandpass_high} Hz: need 0 <= bandpass_low < "
+        if (self.bandpass_low or self.bandpass_high) and not self.bandpass_low < self.bandpass_high:
+            raise UserError(f"band-pass {self.bandpass_low}-{self.bandpass_high} Hz: need bandpass_low < "
                             "bandpass_high <= 1024 (the Nyquist frequency)")

@@ -1,7 +1,9 @@
 """SETI Breakthrough Listen's base config: the engine's keys plus the cadence layout, its image and its
 augmentations. Every SETI experiment (exp00NN) inherits from it; `exp0001` is this config unchanged."""
 from dataclasses import dataclass
+from typing import ClassVar
 
+from common.config import NON_NEGATIVE, POSITIVE, PROBABILITY
 from common.config import Config as EngineConfig
 from common.errors import UserError
 
@@ -46,11 +48,15 @@ class Config(EngineConfig):
 
     tta: int = 0  # test-time views: 0 = those consistent with the training augmentations; or the first 1, 2, 4, 8, 16
 
+    RULES: ClassVar[dict] = EngineConfig.RULES | dict(
+        layout=LAYOUTS, image_size=NON_NEGATIVE, interpolation=INTERPOLATIONS, line_snr_min=NON_NEGATIVE,
+        line_snr_max=NON_NEGATIVE, mixup_alpha=POSITIVE, mix_off_frac=PROBABILITY, tta=VIEW_COUNTS,
+        **dict.fromkeys(("flip_freq", "flip_time", "shift_scale_rotate", "motion_blur", "distort", "spec_augment",
+                         "noise_aug", "line_aug", "shuffle_cons", "shuffle_inv", "mixup", "cutmix"), PROBABILITY),
+    )
+
     def validate(self) -> None:
         super().validate()
-        for key, allowed in (("layout", LAYOUTS), ("interpolation", INTERPOLATIONS), ("tta", VIEW_COUNTS)):
-            if getattr(self, key) not in allowed:
-                raise UserError(f"{key}={getattr(self, key)!r} is not one of {', '.join(map(str, allowed))}")
-        if not 0 <= self.line_snr_min <= self.line_snr_max:
+        if self.line_snr_min > self.line_snr_max:
             raise UserError(f"line_snr_min={self.line_snr_min} and line_snr_max={self.line_snr_max}: "
-                            "need 0 <= line_snr_min <= line_snr_max")
+                            "need line_snr_min <= line_snr_max")
