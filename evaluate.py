@@ -34,6 +34,8 @@ from common.models import build_model, load_checkpoint, speed_up
 def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
     """Each fold's best checkpoint, checked against cfg, on the device in eval mode."""
     comp = competition(cfg)
+    # the checkpoint holds every weight: nothing to download or read (offline, on a Kaggle inference machine)
+    architecture = dataclasses.replace(cfg, pretrained=False, pretrained_path="")
     models = {}
     for fold in cfg.fold_ids():
         path = cfg.exp_dir() / f"fold{fold}" / "best.pt"
@@ -47,7 +49,7 @@ def load_fold_models(cfg, accelerator) -> dict[int, torch.nn.Module]:
         if diff:
             raise UserError(f"{path} was trained with other settings: {', '.join(diff)}; evaluate with the "
                             "same --set options as training")
-        model = build_model(cfg, comp.make_front_end(cfg), comp.in_channels(cfg))
+        model = build_model(architecture, comp.make_front_end(cfg), comp.in_channels(cfg))
         model.load_state_dict(ckpt["model"])
         models[fold] = accelerator.prepare_model(speed_up(model, cfg).eval(), evaluation_mode=True)
     return models

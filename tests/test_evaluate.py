@@ -128,3 +128,30 @@ def test_fold_models_share_a_front_end_without_fitted_state():
     g2net_cfg = g2net.Config(model_name="resnet18", image_size=32)  # a whitening spectrum per fold
     g2net_models = [build_model(g2net_cfg, g2net.make_front_end(g2net_cfg), g2net.in_channels(g2net_cfg))]
     assert shared_front_end(g2net_models) is None
+
+
+def test_fold_models_need_no_pretrained_weights(trained_run, synth_dir, tmp_path, monkeypatch):
+    """Offline (a Kaggle inference machine): the weights file of pretrained_path is gone and timm cannot
+    download; the checkpoints hold every weight, so evaluation builds the models without either."""
+    import timm
+
+    from common.accel import make_accelerator
+    from common.config import load_config
+    from evaluate import load_fold_models
+
+    def offline(name, **kwargs):
+        if kwargs.get("pretrained"):
+            raise OSError("no internet")
+        return create(name, **kwargs)
+
+    create = timm.create_model
+    monkeypatch.setattr(timm, "create_model", offline)
+    settings = tiny_settings(synth_dir, trained_run)[1:]
+    x = torch.randn(2, 6, 273, 256)
+    logits = {}
+    for weights in ("pretrained=false", "pretrained=true", f"pretrained_path={tmp_path / 'deleted.pth'}"):
+        cfg = load_config("exp0001", [*settings, weights])
+        models = load_fold_models(cfg, make_accelerator(cfg))
+        with torch.no_grad():
+            logits[weights] = torch.stack([m(x) for m in models.values()])
+    assert all(torch.equal(v, logits["pretrained=false"]) for v in logits.values())  # the checkpoints' weights
