@@ -1,5 +1,5 @@
-"""The exp*.sh and g2net*.sh recipes: every stage's settings resolve, and QUICK=1 exp001.sh and g2net001.sh
-run end to end."""
+"""The multi-stage recipes: every stage's settings resolve, QUICK=1 seti_pretrain_old.sh and g2net_pretrain_pseudo.sh
+run end to end, and QUICK=1 data never lands in a real-data folder."""
 import os
 import shlex
 import sys
@@ -10,10 +10,7 @@ import pytest
 from common.config import load_config
 from conftest import ROOT, run
 
-RECIPES = sorted(p.name for pattern in ("exp[0-9]*.sh", "g2net[0-9]*.sh") for p in ROOT.glob(pattern))
-# the views each recipe's submission uses: SETI recipes leave it to the experiment (tta=0: the views it
-# trained with), G2Net's take all 4
-VIEWS = {"seti": None, "g2net": "4"}
+RECIPES = ["seti_pretrain_old.sh", "seti_head_warmup.sh", "seti_scan_shuffle.sh", "g2net_pretrain_pseudo.sh"]
 
 
 def recipe_env(tmp_path, **extra) -> dict:
@@ -51,7 +48,8 @@ def settings(args) -> dict[str, str]:
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_every_stage_resolves(recipe, tmp_path):
     """Each training stage's --set values are valid config keys, and evaluate.py gets the settings of the
-    training stage before it (the checkpoint checks need the same model keys)."""
+    training stage before it (the checkpoint checks need the same model keys) and its views (no --tta: QUICK's
+    CQT model has fewer views than the 1D CNN)."""
     commands = stages(recipe, tmp_path, SET="epochs=3")
     assert [c[0] for c in commands][-2:] == ["main.py", "evaluate.py"]
     for args in commands:
@@ -62,12 +60,11 @@ def test_every_stage_resolves(recipe, tmp_path):
         else:
             assert option(args, "--exp") == option(trained, "--exp")
             assert set_values(args) == set_values(trained)
-            views = VIEWS[load_config(option(args, "--exp")).competition]
-            assert (option(args, "--tta") if "--tta" in args else None) == views
+            assert "--tta" not in args
 
 
-def test_exp001_pretrains_on_old_data_then_fine_tunes_from_its_checkpoint(tmp_path):
-    pretrain, finetune, _ = stages("exp001.sh", tmp_path)
+def test_seti_pretrain_old_pretrains_on_old_data_then_fine_tunes_from_its_checkpoint(tmp_path):
+    pretrain, finetune, _ = stages("seti_pretrain_old.sh", tmp_path)
     old, new = settings(pretrain), settings(finetune)
     assert (old["data_dir"], old["n_folds"], old["folds"]) == (str(tmp_path / "input" / "old"), "5", "0")
     assert new["data_dir"] == str(tmp_path / "input") and "folds" not in new
@@ -76,23 +73,23 @@ def test_exp001_pretrains_on_old_data_then_fine_tunes_from_its_checkpoint(tmp_pa
     assert "--resume" in pretrain and "--resume" in finetune
 
 
-def test_quick_exp001_writes_a_valid_submission(tmp_path):
-    out = run(ROOT, "bash", "exp001.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
-    submission = tmp_path / "outputs" / "exp001" / "submission.csv"
+def test_quick_seti_pretrain_old_writes_a_valid_submission(tmp_path):
+    out = run(ROOT, "bash", "seti_pretrain_old.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
+    submission = tmp_path / "outputs" / "seti_pretrain_old" / "submission.csv"
     assert str(submission) in out.stdout
     sub = pd.read_csv(submission, dtype={"id": str})
     sample = pd.read_csv(tmp_path / "input" / "sample_submission.csv", dtype={"id": str})
     assert sub["id"].tolist() == sample["id"].tolist()
     assert sub["target"].between(0, 1).all()
-    assert (tmp_path / "outputs" / "exp001_pretrain" / "exp0012" / "fold0" / "best.pt").is_file()
-    oof = pd.read_csv(tmp_path / "outputs" / "exp001" / "exp0012" / "oof.csv")
+    assert (tmp_path / "outputs" / "seti_pretrain_old_pretrain" / "exp0012" / "fold0" / "best.pt").is_file()
+    oof = pd.read_csv(tmp_path / "outputs" / "seti_pretrain_old" / "exp0012" / "oof.csv")
     assert sorted(oof["fold"].unique()) == [0, 1, 2, 3]
 
 
-def test_g2net001_pretrains_on_synthetic_data_then_fine_tunes_twice(tmp_path):
-    commands = printed("g2net001.sh", tmp_path)
+def test_g2net_pretrain_pseudo_pretrains_on_synthetic_data_then_fine_tunes_twice(tmp_path):
+    commands = printed("g2net_pretrain_pseudo.sh", tmp_path)
     synth = next(c for c in commands if "common.g2net.synth" in c)
-    pretrain, finetune, first_sub, pseudo, final_sub = stages("g2net001.sh", tmp_path)
+    pretrain, finetune, first_sub, pseudo, final_sub = stages("g2net_pretrain_pseudo.sh", tmp_path)
     data = str(tmp_path / "input")
     assert option(synth, "--out") == f"{data}/pretrain" and option(synth, "--test") == "0"
     old, first, second = settings(pretrain), settings(finetune), settings(pseudo)
@@ -107,23 +104,36 @@ def test_g2net001_pretrains_on_synthetic_data_then_fine_tunes_twice(tmp_path):
     assert all("--resume" in c for c in (pretrain, finetune, pseudo))
 
 
-def test_g2net001_keeps_a_finished_pretraining_set(tmp_path):
+def test_g2net_pretrain_pseudo_keeps_a_finished_pretraining_set(tmp_path):
     (tmp_path / "input" / "pretrain").mkdir(parents=True)
     (tmp_path / "input" / "pretrain" / "sample_submission.csv").write_text("id,target\n")
-    assert not any("common.g2net.synth" in c for c in printed("g2net001.sh", tmp_path))
+    assert not any("common.g2net.synth" in c for c in printed("g2net_pretrain_pseudo.sh", tmp_path))
 
 
-def test_quick_g2net001_writes_a_valid_submission(tmp_path):
-    out = run(ROOT, "bash", "g2net001.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
-    submission = tmp_path / "outputs" / "g2net001" / "submission.csv"
+def test_quick_g2net_pretrain_pseudo_writes_a_valid_submission(tmp_path):
+    out = run(ROOT, "bash", "g2net_pretrain_pseudo.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
+    submission = tmp_path / "outputs" / "g2net_pretrain_pseudo" / "submission.csv"
     assert str(submission) in out.stdout
     sample = pd.read_csv(tmp_path / "input" / "sample_submission.csv", dtype={"id": str})
-    for sub in (tmp_path / "outputs" / "g2net001_finetune" / "submission.csv", submission):
+    for sub in (tmp_path / "outputs" / "g2net_pretrain_pseudo_finetune" / "submission.csv", submission):
         sub = pd.read_csv(sub, dtype={"id": str})
         assert sub["id"].tolist() == sample["id"].tolist()
         assert sub["target"].between(0, 1).all()
-    assert (tmp_path / "outputs" / "g2net001_pretrain" / "exp0116" / "fold0" / "best.pt").is_file()
-    config = (tmp_path / "outputs" / "g2net001" / "exp0117" / "config.json").read_text()
+    assert (tmp_path / "outputs" / "g2net_pretrain_pseudo_pretrain" / "exp0116" / "fold0" / "best.pt").is_file()
+    config = (tmp_path / "outputs" / "g2net_pretrain_pseudo" / "exp0117" / "config.json").read_text()
     assert '"model_name": "resnet18"' in config  # QUICK's model: faster on a CPU than the 1D CNN
-    oof = pd.read_csv(tmp_path / "outputs" / "g2net001" / "exp0117" / "oof.csv")
+    oof = pd.read_csv(tmp_path / "outputs" / "g2net_pretrain_pseudo" / "exp0117" / "oof.csv")
     assert sorted(oof["fold"].unique()) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_quick_data_has_a_folder_of_its_own(recipe, tmp_path):
+    """QUICK=1 without DATA generates and reads input/<competition>_quick, never the real data's input/<competition>."""
+    env = {k: v for k, v in recipe_env(tmp_path, QUICK="1", LAUNCH="echo", PYTHON="echo").items() if k != "DATA"}
+    lines = [shlex.split(line) for line in run(ROOT, "bash", recipe, env=env).stdout.splitlines() if line.strip()]
+    competition = load_config(option(next(a for a in lines if a[0] == "main.py"), "--exp")).competition
+    synth = next(a for a in lines if f"common.{competition}.synth" in a)
+    assert option(synth, "--out") == f"input/{competition}_quick"
+    for args in lines:
+        if args[0] in ("main.py", "evaluate.py"):
+            assert settings(args)["data_dir"].startswith(f"input/{competition}_quick")
