@@ -1,9 +1,12 @@
-# `make demo`: synthetic SETI data (brighter needles than the generator's default, SNR 12-120, printed) -> the CPU
-#   recipe exp0025 at a demo budget (2 folds, 96 px, 6 epochs) -> TTA submission -> CV AUC beside the dedoppler
-#   search's on the same cadences -> report PNG. About 5 minutes on 2 cores.
-# `make demo-g2net`: synthetic G2Net data -> exp0101 (4 folds, tiny budget), 4-view submission, CV AUC beside
-#   the classical baseline's, report. `make demo COMPETITION=g2net` is the same.
-# `make test`: the test suite. All create .venv and install requirements.txt on first use.
+# `make install`: .venv with requirements.txt (the other targets do it on first use).
+# `make demo`: synthetic SETI data in input/seti_demo (brighter needles than the generator's default, SNR 12-120,
+#   printed) -> the CPU recipe exp0025 at a demo budget (2 folds, 96 px, 6 epochs) -> its submission -> blend.py
+#   --classical: the network's, the dedoppler search's and the blend's CV AUC on the same cadences, the blended
+#   submission -> report PNG, all under outputs/demo.
+# `make demo-g2net` (= `make demo COMPETITION=g2net`): the same for G2Net with exp0101 at a tiny budget, data in
+#   input/g2net_demo.
+# `make test`: the test suite (what CI runs).
+# No target writes into input/seti or input/g2net, the folders for the real Kaggle data.
 PY := .venv/bin/python
 DEMO_SET ?= data_dir=input/seti_demo output_dir=outputs/demo image_size=96 epochs=6 batch_size=16 n_folds=2 \
 	num_workers=1 wandb=false
@@ -16,6 +19,8 @@ COMPETITION ?= seti
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
+
+install: .venv/installed
 
 demo: .venv/installed demo-$(COMPETITION)
 
@@ -37,4 +42,4 @@ demo-g2net: .venv/installed
 test: .venv/installed
 	$(PY) -m pytest -q tests
 
-.PHONY: demo demo-seti demo-g2net test
+.PHONY: install demo demo-seti demo-g2net test
