@@ -6,8 +6,14 @@ Scores the same samples as the experiment's out-of-fold predictions (its data_di
 with the competition's classical statistic (SETI: incoherent dedoppler, ON minus OFF; G2Net: whitened
 excess power), which needs no training, and prints its AUC beside the experiment's CV AUC when
 outputs/<exp>/oof.csv exists.
+
+`classical_features` gives the competition's classical statistics (the inputs blend.py adds with --classical),
+computed once per set of samples and cached under `<output_dir>/classical/` (a data_dir may be read-only).
 """
 import argparse
+import hashlib
+import json
+from pathlib import Path
 
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -15,6 +21,29 @@ from sklearn.metrics import roc_auc_score
 from common.competition import competition
 from common.config import add_config_args, config_from_args
 from common.errors import cli
+
+
+def features_fingerprint(cfg, df: pd.DataFrame) -> str:
+    """What the statistics of df's samples depend on: the competition, the files, the ids and the settings."""
+    comp = competition(cfg)
+    made_by = dict(competition=cfg.competition, data_dir=str(Path(cfg.data_dir).resolve()), ids=list(df["id"]),
+                   settings=comp.classical_settings(cfg))
+    return hashlib.sha256(json.dumps(made_by, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def classical_features(cfg, df: pd.DataFrame) -> pd.DataFrame:
+    """The competition's classical statistics of df's samples, one column each, in df's row order (index 0..N-1);
+    read from `<output_dir>/classical/<competition>-<fingerprint>.csv` when made before with the same ids and
+    settings, else computed and written there."""
+    cache = Path(cfg.output_dir) / "classical" / f"{cfg.competition}-{features_fingerprint(cfg, df)}.csv"
+    if cache.is_file():
+        return pd.read_csv(cache)
+    features = competition(cfg).classical_features(cfg, df.reset_index(drop=True))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    features.to_csv(tmp, index=False)
+    tmp.replace(cache)  # a run stopped while writing leaves no partial cache
+    return features
 
 
 def baseline_auc(cfg) -> tuple[float, int]:
