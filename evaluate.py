@@ -3,8 +3,10 @@
     accelerate launch evaluate.py --exp exp0012 [--fold K] [--set key=value ...] [--tta 16] [--out PATH]
     python evaluate.py --exp exp0012 --oof      # CV AUC of each view, without and with TTA, on the validation folds
 
-Writes the submission and, next to it, `<name>_folds.csv`: each fold's own test predictions (id, fold0, ...),
-what pseudo labels of fold k are taken from (main.py, `pseudo_labels`), and `<name>_logits.csv`: every fold
+Writes the submission and, next to it, `<name>_folds.csv`: each fold's own test predictions (id, fold0, ...;
+probabilities whatever `tta_average`), what pseudo labels of fold k are taken from (main.py, `pseudo_labels`),
+`<name>_folds.json`: the config of the run whose folds these are (pseudo labels check that it split its folds
+as they do), and `<name>_logits.csv`: every fold
 model's logit on every view (id, fold, view0, ...), what blend.py combines. `--oof` writes the same table of
 the validation folds to `outputs/<exp>/oof_views.csv`.
 
@@ -25,7 +27,7 @@ from tqdm.auto import tqdm
 
 from common.accel import make_accelerator
 from common.competition import competition, saved_settings
-from common.config import add_config_args, config_from_args
+from common.config import add_config_args, config_from_args, config_json
 from common.errors import UserError, cli
 from common.metrics import combine, fit_temperature, folds_csv, logits_csv, validate_submission, views_table
 from common.models import build_model, load_checkpoint, speed_up
@@ -158,9 +160,11 @@ def main():
         validate_submission(sub, test, out)
         out.parent.mkdir(parents=True, exist_ok=True)
         sub.to_csv(out, index=False)
-        per_fold = pd.DataFrame({"id": test["id"].values, **{f"fold{fold}": combine(fold_logits / t, cfg.tta_average)
+        soft = "prob" if cfg.tta_average == "rank" else cfg.tta_average  # soft labels: probabilities, not ranks
+        per_fold = pd.DataFrame({"id": test["id"].values, **{f"fold{fold}": combine(fold_logits / t, soft)
                                                              for fold, fold_logits in zip(models, logits)}})
         per_fold.to_csv(folds_csv(out), index=False)
+        folds_csv(out).with_suffix(".json").write_text(config_json(cfg))
         pd.concat([views_table(test["id"], fold, fold_logits) for fold, fold_logits in zip(models, logits)]).to_csv(
             logits_csv(out), index=False)
         print(f"{cfg.exp}: wrote {out} ({len(sub)} rows, {len(models)} folds x {len(views)} views, "

@@ -83,22 +83,23 @@ def pseudo_labelled(cfg, comp, fold: int) -> pd.DataFrame:
     """Test samples with soft targets from another run's test predictions (exp0019), for training fold `fold`.
 
     `pseudo_labels=EXP` takes fold `fold`'s own column of outputs/EXP/submission_folds.csv (evaluate.py writes
-    it): that model never saw fold `fold`'s labels, so the fold's CV stays honest. The ensemble of all folds
-    would carry every fold's labels into every fold's training (CV then reads optimistic); it is used only
-    when `pseudo_labels` names a submission CSV without a `<name>_folds.csv` beside it (a warning says so).
+    it): that model never saw fold `fold`'s labels, so the fold's CV stays honest, provided the source split its
+    folds as this run does: checked whenever its config is found (`<name>_folds.json`, which evaluate.py writes,
+    or config.json beside the submission). The ensemble of all folds would carry every fold's labels into every
+    fold's training (CV then reads optimistic); it is used only when `pseudo_labels` names a submission CSV
+    without a `<name>_folds.csv` beside it (a warning says so). Every test id needs a prediction.
     """
     name = cfg.pseudo_labels
     source = Path(name) if name.endswith(".csv") else Path(cfg.output_dir) / name / "submission.csv"
     per_fold = folds_csv(source)
     if per_fold.is_file():
-        saved = source.parent / "config.json"
-        if not name.endswith(".csv") and saved.is_file():
-            old = json.loads(saved.read_text())
-            differ = [k for k in ("n_folds", "seed", "data_dir") if old.get(k) != getattr(cfg, k)]
-            if differ:
-                raise UserError(f"pseudo_labels: {name} split its folds otherwise ({', '.join(differ)} differ), so "
-                                "its fold models saw this run's validation folds; use the same n_folds, seed, data_dir")
-        table = pd.read_csv(per_fold, dtype={"id": str}).set_index("id")
+        saved = next((p for p in (per_fold.with_suffix(".json"), source.parent / "config.json") if p.is_file()), None)
+        old = json.loads(saved.read_text()) if saved else cfg.to_dict()  # none found: nothing to compare
+        differ = [k for k in ("n_folds", "seed", "data_dir") if old.get(k) != getattr(cfg, k)]
+        if differ:
+            raise UserError(f"pseudo_labels: {name} split its folds otherwise ({', '.join(differ)} differ, {saved}), "
+                            "so its fold models saw this run's validation folds; use the same n_folds, seed, data_dir")
+        table, read = pd.read_csv(per_fold, dtype={"id": str}).set_index("id"), per_fold
         if f"fold{fold}" not in table:
             raise UserError(f"pseudo_labels: {per_fold} has no predictions of fold {fold}'s model "
                             f"({', '.join(table.columns)}); evaluate all folds of {name} first")
@@ -107,12 +108,17 @@ def pseudo_labelled(cfg, comp, fold: int) -> pd.DataFrame:
         warnings.warn(f"pseudo_labels: {source} has no per-fold predictions ({per_fold.name}): every fold trains "
                       "on the same ensemble labels, which carry its validation labels, so CV reads optimistic",
                       stacklevel=2)
-        preds = pd.read_csv(source, dtype={"id": str}).set_index("id")["target"]
+        preds, read = pd.read_csv(source, dtype={"id": str}).set_index("id")["target"], source
     else:
         raise UserError(f"pseudo_labels: {per_fold} not found; run evaluate.py for {name} first "
                         "(it writes each fold's test predictions there)")
     test = comp.read_test(cfg)
-    return test.assign(target=test["id"].map(preds).fillna(0.0).clip(0, 1), fold=-1)
+    target = test["id"].map(preds)
+    if target.isna().any():
+        raise UserError(f"pseudo_labels: {read} has no prediction for {int(target.isna().sum())} of the {len(test)} "
+                        f"test ids of {cfg.data_dir} (e.g. {test['id'][target.isna()].iloc[0]}); predict this test "
+                        "set with evaluate.py")
+    return test.assign(target=target.clip(0, 1), fold=-1)
 
 
 def predict(model, loader, accelerator, desc: str) -> tuple[np.ndarray, np.ndarray]:

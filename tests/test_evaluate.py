@@ -155,3 +155,20 @@ def test_fold_models_need_no_pretrained_weights(trained_run, synth_dir, tmp_path
         with torch.no_grad():
             logits[weights] = torch.stack([m(x) for m in models.values()])
     assert all(torch.equal(v, logits["pretrained=false"]) for v in logits.values())  # the checkpoints' weights
+
+
+def test_fold_predictions_are_probabilities_under_rank_averaging(trained_run, synth_dir, tmp_path):
+    """<name>_folds.csv feeds pseudo labels: each fold's probability averaged over views (not its ranks),
+    with the run's config beside it as <name>_folds.json (the fold split pseudo labels check)."""
+    import json
+
+    run(ROOT, PY, "evaluate.py", "--exp", "exp0001", "--tta", 2, "--out", tmp_path / "sub.csv",
+        *tiny_settings(synth_dir, trained_run, "tta_average=rank"))
+    folds = pd.read_csv(tmp_path / "sub_folds.csv", dtype={"id": str}).set_index("id")
+    views = pd.read_csv(tmp_path / "sub_logits.csv", dtype={"id": str})
+    for fold in (0, 1):
+        logits = views[views.fold == fold].set_index("id")[["view0", "view1"]]
+        expected = (1 / (1 + np.exp(-logits))).mean(axis=1)
+        assert np.allclose(folds.loc[logits.index, f"fold{fold}"], expected, atol=1e-6)
+    saved = json.loads((tmp_path / "sub_folds.json").read_text())
+    assert (saved["exp"], saved["n_folds"], saved["seed"]) == ("exp0001", 2, 42)
