@@ -7,7 +7,7 @@ resnet18 from scratch, frequency flip p=0.5, AdamW with a one-cycle schedule, BC
 2 test-time views (identity, frequency flip). Reads the data and the fold split as main.py does
 (common.seti.data, n_folds 4, seed 42; the rest is plain PyTorch) and prints the validation AUC, and the test
 AUC when the data's synth_meta.csv holds the test labels. The suite's recipes are measured against it
-(README, "SETI: the CPU recipe").
+(docs/seti_cpu_recipe.md).
 """
 import argparse
 from pathlib import Path

@@ -1,6 +1,6 @@
 """exp0025 = exp0001 + CPU recipe: [aaa,bcd] at 128 px, resnet18, both flips, line aug, 8 epochs
 
-The suite's best recipe for about an hour on 2 CPU cores (README "CPU recipe", each change a measured row
+The suite's best recipe for about an hour on 2 CPU cores (docs/seti_cpu_recipe.md, each change a measured row
 there): a resnet18 learns from scratch where an EfficientNet-B0 needs more epochs than a CPU has; the
 frequency flip and the cadence's time reversal are label- and track-preserving (test-time views too);
 drifting lines drawn into the ON scans (target 1) give the network far more needles than the data's 10%.

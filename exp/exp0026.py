@@ -2,7 +2,7 @@
 
 exp0025 loses to the dedoppler on the faintest needles (SNR 4-6, bench/sensitivity.py); its drawn lines were
 all brighter than those (line SNR about 16-66 over a scan). The idea: lines from the data's own range teach
-the network the needles it misses. Measured (README "SETI: the CPU recipe"): it did not help; fold 0 alone
+the network the needles it misses. Measured (docs/seti_cpu_recipe.md): it did not help; fold 0 alone
 scored 0.966 on the test cadences against exp0025's 0.977.
 """
 from dataclasses import dataclass

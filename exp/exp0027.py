@@ -1,6 +1,6 @@
 """exp0027 = exp0025 + dedoppler channels: the scans' drift x channel line-SNR planes beside the scans
 
-Measured in README "SETI: the CPU recipe". The classical search's incoherent dedoppler
+Measured in docs/seti_cpu_recipe.md. The classical search's incoherent dedoppler
 (common.seti.dedoppler) as a fixed front-end layer: the ON and the OFF scans' planes join the [aaa,bcd]
 image as channels 3 and 4, so a faint straight line summed over its 273 rows is one bright pixel to the
 network, which still sees the scans for what the straight-line search misses (curved paths, RFI shapes).

@@ -4,8 +4,7 @@ exp0026 tried this without the dedoppler planes and lost: at 128 px a faint draw
 resized scans, so it taught little but label noise. In the planes it is a peak of line SNR 4-40 (7-70 through
 the three ON scans), kept by the max-pooled resize, which is what the network needs to learn the faint
 needles the classical search finds and it misses. Measured on fold 0: validation 0.971, test 0.970 (one
-view) against exp0030's 0.971 and 0.973, and the faintest needles (SNR 4-6) did not gain (README "SETI:
-the CPU recipe").
+view) against exp0030's 0.971 and 0.973, and the faintest needles (SNR 4-6) did not gain (docs/seti_cpu_recipe.md).
 """
 from dataclasses import dataclass
 

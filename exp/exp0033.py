@@ -7,7 +7,7 @@ alone (0.973). Trained on its own loss, the side head becomes a classifier of th
 its own right and the sum weighs both. Measured: validation AUC 0.979 and 0.965 on folds 0 and 1, the side
 head alone 0.966 and 0.942, below the classical score it is given (it learns on line-augmented batches);
 a logistic regression on the same statistics of the unaugmented training cadences reads them better,
-hence `bench.sensitivity --stack` (README "SETI: the CPU recipe").
+hence `bench.sensitivity --stack` (docs/seti_cpu_recipe.md).
 """
 from dataclasses import dataclass
 
