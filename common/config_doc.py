@@ -61,11 +61,12 @@ def source_notes(cls: type) -> dict[str, tuple[str, str]]:
                 for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
     text = source.splitlines()
     body = ast.parse(source).body[0].body
-    notes, heading, previous = {}, "", None
+    notes, heading, previous, shared = {}, "", None, ("", "")
     for node in body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             previous = node
             continue
+        key = node.target.id
         above, row = [], node.lineno - 1  # comment-only lines right above the key (1-based line numbers)
         while row >= 1 and text[row - 1].strip().startswith("#"):
             above.insert(0, comments[row])
@@ -74,7 +75,11 @@ def source_notes(cls: type) -> dict[str, tuple[str, str]]:
                       or not isinstance(previous, ast.AnnAssign)):
             heading, above = above[0], above[1:]  # after a blank line: a group heading
         trailing = comments.get(node.lineno, "") if text[node.lineno - 1].split("#")[0].strip() else ""
-        notes[node.target.id] = (heading, " ".join(above + [trailing]).strip())
+        if above and trailing:  # a note on the keys that follow with the same prefix (cqt_fmin, cqt_n_bins, ...)
+            shared = (key, key.split("_")[0] + "_")
+        elif not above and not trailing and shared[0] and key.startswith(shared[1]):
+            trailing = f"see `{shared[0]}`"
+        notes[key] = (heading, f"{trailing}; {' '.join(above)}" if trailing and above else " ".join(above + [trailing]).strip())
         previous = node
     return _join_continued(notes)
 
