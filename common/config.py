@@ -64,7 +64,8 @@ class Config:
     folds: tuple[int, ...] = ()  # folds to train; empty = all n_folds
     seed: int = 42
     num_workers: int = 4
-    packed: bool = True  # read <data_dir>/packed/ (python -m common.pack) when it exists; false reads the files
+    packed: bool = True  # read the pack (python -m common.pack) when there is one; false reads the files
+    pack_dir: str = ""  # where packs are written and read; empty: <data_dir>/packed (a read-only data_dir: elsewhere)
 
     # model
     model_name: str = "tf_efficientnet_b0"  # any timm model

@@ -1,9 +1,10 @@
 """Packed datasets: one memory-mapped array per split instead of one small `.npy` file per sample.
 
     python -m common.pack --exp exp0012 [--set key=value ...] [--split train test] [--workers 4] [--force]
-    python -m common.pack --competition g2net [--data-dir input/g2net]
+    python -m common.pack --competition g2net [--data-dir input/g2net] [--pack-dir DIR]
 
-For each split (the folder its files are in: train/, test/) it writes, under `<data_dir>/packed/`:
+For each split (the folder its files are in: train/, test/) it writes, under the config's `pack_dir` (default
+`<data_dir>/packed/`; elsewhere for a read-only data_dir, such as Kaggle's /kaggle/input):
 
     <split>.npy        (N, *SAMPLE_SHAPE) in the competition's PACK_DTYPE, made with
                        np.lib.format.open_memmap: np.load(path, mmap_mode="r") opens it
@@ -45,22 +46,23 @@ from common.competition import competition
 from common.errors import UserError, cli
 
 FORMAT = 1  # bump when the pack's layout changes: older packs become stale
-PACK_DIR = "packed"
 ID_COLUMNS = ["id", "path", "size", "mtime_ns"]
 
 
-def pack_dir(data_dir) -> Path:
-    return Path(data_dir) / PACK_DIR
+def pack_dir(cfg) -> Path:
+    """Where cfg's packs are: `pack_dir`, or <data_dir>/packed when it is empty."""
+    return Path(cfg.pack_dir or Path(cfg.data_dir) / "packed")
 
 
-def pack_files(data_dir, split: str) -> tuple[Path, Path, Path]:
+def pack_files(cfg, split: str) -> tuple[Path, Path, Path]:
     """(array, ids CSV, manifest) of `split`'s pack."""
-    d = pack_dir(data_dir)
+    d = pack_dir(cfg)
     return d / f"{split}.npy", d / f"{split}_ids.csv", d / f"{split}.json"
 
 
 def rebuild_command(cfg) -> str:
-    return f"python -m common.pack --competition {cfg.competition} --data-dir {cfg.data_dir}"
+    where = f" --pack-dir {cfg.pack_dir}" if cfg.pack_dir else ""
+    return f"python -m common.pack --competition {cfg.competition} --data-dir {cfg.data_dir}{where}"
 
 
 def relative_paths(data_dir, paths) -> list[str] | None:
@@ -124,7 +126,7 @@ def build(cfg, df: pd.DataFrame, workers: int = 0, batch_size: int = 32, progres
     if split is None:
         raise UserError(f"cannot pack: the files of these {len(df)} samples are not all in one folder of "
                         f"{cfg.data_dir}/")
-    npy, ids_csv, manifest = pack_files(cfg.data_dir, split)
+    npy, ids_csv, manifest = pack_files(cfg, split)
     npy.parent.mkdir(parents=True, exist_ok=True)
     shape, dtype = tuple(comp.SAMPLE_SHAPE), np.dtype(comp.PACK_DTYPE)
     need = len(df) * math.prod(shape) * dtype.itemsize
@@ -179,7 +181,7 @@ def _incomplete(npy: Path, why: str, cfg) -> UserError:
 def read_manifest(cfg, split: str) -> dict | None:
     """The complete pack of `split` (manifest plus the ids table); None when there is none. UserError
     for a pack that is incomplete (an interrupted build) or was built for other data or code."""
-    npy, ids_csv, manifest = pack_files(cfg.data_dir, split)
+    npy, ids_csv, manifest = pack_files(cfg, split)
     if not manifest.is_file():
         if npy.is_file() or ids_csv.is_file():
             raise _incomplete(npy, "incomplete (no manifest: an interrupted build?)", cfg)
@@ -219,7 +221,7 @@ def check_fresh(cfg, split: str, pack: dict, rel: list[str], paths: list[str]) -
         raise _incomplete(npy, f"stale: {int(missing.sum())} of these {len(rel)} {split} samples are not in it "
                           f"(e.g. {example}: added since it was built)", cfg)
     rows = rows.to_numpy(np.int64)
-    manifest = pack_files(cfg.data_dir, split)[2]
+    manifest = pack_files(cfg, split)[2]
     key = (str(manifest.resolve()), manifest.stat().st_mtime_ns)
     done = _checked.setdefault(key, set())
     todo = [k for k, r in enumerate(rel) if r not in done]
@@ -303,8 +305,9 @@ def config_from(args):
     from common.config import load_config
 
     overrides = [v for group in args.set for v in group]
-    if args.data_dir:
-        overrides.append(f"data_dir={args.data_dir}")
+    for key, value in (("data_dir", args.data_dir), ("pack_dir", args.pack_dir)):
+        if value:
+            overrides.append(f"{key}={value}")
     if args.exp:
         return load_config(args.exp, overrides)
     try:
@@ -326,8 +329,9 @@ def main(argv=None):
     which.add_argument("--exp", help="experiment whose competition and data_dir are packed")
     which.add_argument("--competition", help="competition package under common/ (seti, g2net): its base config")
     p.add_argument("--data-dir", help="the Kaggle layout to pack (default: the config's data_dir)")
+    p.add_argument("--pack-dir", help="where the pack goes (default: the config's pack_dir, <data_dir>/packed)")
     p.add_argument("--set", nargs="+", action="append", default=[], metavar="KEY=VALUE",
-                   help="config overrides (data_dir, nan_policy)")
+                   help="config overrides (data_dir, pack_dir, nan_policy)")
     p.add_argument("--split", nargs="+", choices=("train", "test"), default=["train", "test"],
                    help="splits to pack (default both)")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
@@ -339,7 +343,7 @@ def main(argv=None):
     for split in args.split:  # folds do not matter here: 2 is the fewest read_train accepts
         df = comp.read_train(dataclasses.replace(cfg, n_folds=2)) if split == "train" else comp.read_test(cfg)
         if not args.force and is_fresh(cfg, df):
-            print(f"{pack_files(cfg.data_dir, split)[0]} is up to date ({len(df)} samples); --force rebuilds it")
+            print(f"{pack_files(cfg, split)[0]} is up to date ({len(df)} samples); --force rebuilds it")
             continue
         build(cfg, df, workers=args.workers)
 

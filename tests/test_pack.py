@@ -175,3 +175,31 @@ def test_pack_command_and_training_use(tmp_path, root):
     assert res.returncode == 2
     err = res.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "is stale" in err[0] and "common.pack" in err[0]
+
+
+def test_a_read_only_data_dir_is_packed_elsewhere(layout, tmp_path):
+    """pack_dir (Kaggle's /kaggle/input is read-only): `python -m common.pack --pack-dir` writes there, nothing
+    under data_dir, and training reads the pack there."""
+    cfg, root = layout
+    comp = competition(cfg)
+    train = comp.read_train(cfg)
+    packs = tmp_path / "packs"
+    modes = {p: p.stat().st_mode for p in [root, *root.rglob("*")]}
+    for p in modes:
+        p.chmod(p.stat().st_mode & ~0o222)  # read-only (root ignores it: the listing below is the check)
+    try:
+        pack.main(["--competition", cfg.competition, "--data-dir", str(root), "--pack-dir", str(packs),
+                   "--workers", "0"])
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+    assert sorted([root, *root.rglob("*")]) == sorted(modes)  # nothing written under data_dir
+    assert (packs / "train.npy").is_file() and (packs / "test.json").is_file()
+    assert pack.packed_rows(cfg, train) is None  # <data_dir>/packed: none there
+    elsewhere = dataclasses.replace(cfg, pack_dir=str(packs))
+    ds, from_pack = samples(elsewhere, train)
+    assert ds.packed is not None and ds.packed.files[0] == str(packs / "train.npy")
+    for (x, _), path in zip(from_pack, train["path"]):
+        assert torch.equal(x, torch.from_numpy(comp.load_sample(cfg, path)))
+    os.utime(train["path"].iloc[0], ns=(0, 10**18))  # a stale pack there names the command with its --pack-dir
+    _stale(elsewhere, train, f"--pack-dir {packs}")
