@@ -4,13 +4,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import expit as sigmoid
 from scipy.stats import rankdata
 
 from common.errors import UserError
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def combine(logits: np.ndarray, how: str) -> np.ndarray:

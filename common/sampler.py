@@ -3,14 +3,15 @@ import math
 
 import numpy as np
 import torch
+from sklearn.utils.class_weight import compute_sample_weight
 from torch.utils.data import Sampler
 
 
 def balanced_weights(targets) -> torch.Tensor:
-    """Per-sample weights that give both classes (targets rounded) the same total weight."""
+    """Per-sample weights that give both classes (targets rounded) the same total weight (sklearn's
+    "balanced": n / (classes * count of the sample's class))."""
     labels = np.asarray(targets).round().astype(int)
-    counts = np.bincount(labels, minlength=2).astype(float)
-    return torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
+    return torch.as_tensor(compute_sample_weight("balanced", labels), dtype=torch.double)
 
 
 class DistributedSampler(Sampler):
