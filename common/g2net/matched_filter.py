@@ -38,7 +38,8 @@ radius 21 ms; the window's edges are never searched),
 
     rho^2(t) = |z_H1(t)|^2 + max_{|tau| <= T_L1} |z_L1(t + tau)|^2 + max_{|tau| <= T_V1} |z_V1(t + tau)|^2,
 
-T_d the light-travel time between H1 and d (10.0 ms for L1, 27.3 ms for V1, plus one sample for a
+T_d the light-travel time between H1 and d (pycbc's Detector.light_travel_time_to_detector: 10.0 ms
+for L1, 27.3 ms for V1; plus one sample for a
 peak that lands between samples). This is coincidence with the maximum taken per detector: it allows
 any arrival-time difference physics allows and any phase and amplitude in each detector (no coherence
 test, which would need the antenna patterns). The sample's score is the maximum of rho over templates
@@ -83,17 +84,16 @@ BANK_MCHIRP = 16  # chirp-mass steps, geometric between Mc(5, 5) and Mc(50, 50)
 BANK_Q = (1.0, 0.8, 0.6, 0.4, 0.25, 0.15)  # mass ratios m2 / m1
 BANK_SPIN = (0.0,)  # aligned spin of both bodies
 
-# Light-travel times between the detectors (s): pycbc Detector(a).light_travel_time_to_detector(Detector(b))
-LIGHT_TRAVEL = {("H1", "L1"): 0.010012, ("H1", "V1"): 0.027287, ("L1", "V1"): 0.026448}
 EARTH_RADIUS_DELAY = 0.0213  # s: the largest |delay| of a detector from the geocentre
 SEARCH = (synth.MERGER_RANGE[0] - EARTH_RADIUS_DELAY - 0.005, synth.MERGER_RANGE[1] + EARTH_RADIUS_DELAY + 0.005)
 DEFAULT_DETECTORS = DETECTORS  # all three: V1 helps (see the module docstring)
 
 
 def chirp_mass(m1, m2):
-    """(m1 m2)^(3/5) / (m1 + m2)^(1/5), solar masses."""
-    m1, m2 = np.asarray(m1, float), np.asarray(m2, float)
-    return (m1 * m2) ** 0.6 / (m1 + m2) ** 0.2
+    """(m1 m2)^(3/5) / (m1 + m2)^(1/5), solar masses: pycbc.conversions.mchirp_from_mass1_mass2."""
+    from pycbc.conversions import mchirp_from_mass1_mass2
+
+    return mchirp_from_mass1_mass2(np.asarray(m1, float), np.asarray(m2, float))
 
 
 def template_bank(n_mchirp: int = BANK_MCHIRP, q_values=BANK_Q, spins=BANK_SPIN,
@@ -158,7 +158,8 @@ def delay_window(reference: str, detector: str) -> int:
     """Half-width in samples of the arrival-time window of `detector` around `reference`."""
     if reference == detector:
         return 0
-    tau = LIGHT_TRAVEL.get((reference, detector)) or LIGHT_TRAVEL[(detector, reference)]
+    detector_class = synth._pycbc().detector.Detector
+    tau = detector_class(reference).light_travel_time_to_detector(detector_class(detector))
     return int(np.ceil(tau * FS)) + 1
 
 

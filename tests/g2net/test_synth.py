@@ -101,7 +101,8 @@ def test_refuses_to_overwrite_then_overwrites(tmp_path):
 
 
 def test_noise_matches_the_design_psd():
-    """Welch PSD of pure noise, averaged over 16 samples, within 15% of the design PSD in 30-500 Hz."""
+    """Welch PSD of pure noise, averaged over 16 samples, within 15% of the design PSD in 30-500 Hz; H1 and
+    L1 differ."""
     rng = np.random.default_rng(0)
     noise = np.stack([synth.colored_noise(rng) for _ in range(16)])
     f, p = welch(noise, fs=synth.FS, nperseg=1024, axis=-1)
@@ -115,6 +116,8 @@ def test_noise_matches_the_design_psd():
         assert abs(ratio.mean() - 1) < 0.05, name
         assert np.abs(smooth - 1).max() < 0.15, (name, smooth.min(), smooth.max())
     assert np.isfinite(design).all() and (design > 0).all()
+    h1_over_l1 = np.sqrt(design[0, 60:2000] / design[1, 60:2000])  # ASDs, 30-1000 Hz
+    assert 1.3 < h1_over_l1.min() and h1_over_l1.max() < 2.6  # distinct LIGO curves, of distinct shapes
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +149,18 @@ def test_matched_filter_with_the_known_signal(loud):
     np.testing.assert_allclose(strain - clean, noise, rtol=0, atol=1e-35)  # same rng state: same noise
     assert not zero.any() and neg_meta["snr"] == 0 and np.isnan(neg_meta["mass1"])
 
+    from pycbc.filter import overlap_cplx
+    from pycbc.types import FrequencySeries, TimeSeries
+
+    psds = [FrequencySeries(row.copy(), delta_f=0.5) for row in synth.design_psd()]
+
+    def inner(a, b):  # network <a, b>, pycbc's noise-weighted inner product summed over the detectors
+        return sum(overlap_cplx(TimeSeries(a[d], delta_t=synth.DT), TimeSeries(b[d], delta_t=synth.DT), psd=psd,
+                                low_frequency_cutoff=synth.F_LOWER, normalized=False).real
+                   for d, psd in enumerate(psds))
+
     def statistic(x):  # network <x, h> / sqrt(<h, h>): unit variance for noise, the optimal SNR on average
-        return synth.inner(x, clean).sum() / np.sqrt(synth.inner(clean, clean).sum())
+        return inner(x, clean) / np.sqrt(inner(clean, clean))
 
     assert statistic(clean) == pytest.approx(20, rel=1e-6)
     assert abs(statistic(strain) - 20) < 4
