@@ -3,8 +3,10 @@
     accelerate launch main.py --exp exp0012 [--fold K] [--set key=value ...] [--resume]
     python main.py --exp exp0012 --print-config
 
-Per fold: best checkpoint `outputs/<exp>/fold<k>/best.pt`, per-epoch `metrics.csv`, and a resumable
-`state/` (accelerate save_state) after every epoch. At the end: `outputs/<exp>/oof.csv`, the CV AUC
+Once per run, before the folds: what each fold's front end learns from its training folds (the competition's
+fit_front_ends; G2Net's whitening spectra, cached under output_dir). Per fold: best checkpoint
+`outputs/<exp>/fold<k>/best.pt`, per-epoch `metrics.csv`, and a resumable `state/epoch<N>` (accelerate
+save_state) after every epoch. At the end: `outputs/<exp>/oof.csv`, the CV AUC
 printed and appended to `outputs/summary.csv`.
 """
 import argparse
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import time
 import warnings
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -21,11 +24,12 @@ import numpy as np
 import pandas as pd
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import broadcast_object_list, set_seed
 from sklearn.metrics import roc_auc_score
 from timm.optim import create_optimizer_v2, param_groups_weight_decay
 from timm.scheduler import CosineLRScheduler
 from timm.utils import ModelEmaV3
+from torch.nn.modules.batchnorm import _BatchNorm
 from torch.optim.swa_utils import SWALR, AveragedModel, update_bn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -41,8 +45,9 @@ from common.models import build_model, head_parameters, init_from, load_checkpoi
 from common.sampler import DistributedSampler, balanced_weights
 
 # keys that may change between an interrupted run and its --resume
-# (packed, channels_last and compile change how fast, not what is computed)
-RUNTIME_KEYS = {"folds", "num_workers", "wandb", "wandb_project", "packed", "channels_last", "compile"}
+# (packed, pack_dir, channels_last and compile change how fast or from where, not what is computed)
+RUNTIME_KEYS = {"folds", "num_workers", "wandb", "wandb_project", "packed", "pack_dir", "channels_last", "compile"}
+LOSS_REFRESH = 50  # batches between the progress bar's loss readings (each waits for the device)
 
 
 class TrainState:
@@ -202,21 +207,68 @@ def seed_augmentations(seed: int, fold: int, rank: int) -> None:
     set_seed(int(np.random.SeedSequence([seed, fold, rank]).generate_state(1)[0]))
 
 
-def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
-    """Train one fold; write its best checkpoint and out-of-fold predictions (id, target, fold, pred, logit)."""
+@dataclass
+class Fold:
+    """One fold's training run as set_up_fold prepares it: the data, the prepared model and optimizer, the
+    averages (EMA, SWA) and the loop counters."""
+    cfg: object
+    index: int
+    comp: object
+    accelerator: Accelerator
+    train_loader: DataLoader
+    valid_loader: DataLoader
+    sampler: DistributedSampler
+    valid_df: pd.DataFrame
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: torch.nn.Module
+    schedule: Schedule
+    steps_per_epoch: int  # optimizer steps; an epoch draws steps_per_epoch * grad_accum batches
+    head: set  # ids of the head's parameters (head_only_epochs)
+    ema: ModelEmaV3 | None
+    swa_model: AveragedModel | None
+    swa_scheduler: SWALR | None
+    swa_epoch: int  # the first epoch averaged by SWA (cfg.epochs without SWA)
+    state: TrainState
+    history: pd.DataFrame  # metrics.csv's rows
+
+    @property
+    def dir(self) -> Path:
+        return self.cfg.exp_dir() / f"fold{self.index}"
+
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        """The weights validated and published: the EMA's when there is one."""
+        return self.ema.module if self.ema is not None else self.model
+
+
+def train_fold(cfg, fold: int, df: pd.DataFrame, fitted, resume: bool) -> None:
+    """Train one fold; write its best checkpoint and out-of-fold predictions (id, target, fold, pred, logit).
+    `fitted`: this fold's entry of the competition's fit_front_ends (what its front end learns), or None."""
+    run = set_up_fold(cfg, fold, df, fitted)
+    restore(run, resume)
+    for epoch in range(run.state.epoch, cfg.epochs):
+        train_loss = train_epoch(run, epoch)
+        validate_and_checkpoint(run, epoch, train_loss)
+    if cfg.swa:
+        finish_swa(run)
+    for tracker in run.accelerator.trackers:  # not end_training(): that also ends the process group
+        tracker.finish()
+    write_oof(cfg, fold, run.model, run.valid_df, run.valid_loader, run.accelerator)
+
+
+def set_up_fold(cfg, fold: int, df: pd.DataFrame, fitted) -> Fold:
+    """Loaders, model (front end `fitted`), loss, optimizer, schedule, EMA and SWA of fold `fold`, prepared
+    by accelerate; the loop counters registered for checkpointing."""
     comp = competition(cfg)
     accelerator = make_accelerator(cfg, log=True)
-    fold_dir = cfg.exp_dir() / f"fold{fold}"
-    fold_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.exp_dir() / f"fold{fold}").mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed + fold)
     train_df, valid_df = df[df.fold != fold], df[df.fold == fold]
     if cfg.pseudo_labels:
         train_df = pd.concat([train_df, pseudo_labelled(cfg, comp, fold)])
     train_loader, valid_loader, sampler = make_loaders(cfg, comp, train_df, valid_df, accelerator, fold)
-
-    with accelerator.main_process_first():  # a front end fitted to the data is cached once, then read
-        front_end = comp.make_front_end(cfg, fit=True)
-    model = build_model(cfg, front_end, comp.in_channels(cfg))
+    model = build_model(cfg, comp.make_front_end(cfg, fitted=fitted), comp.in_channels(cfg))
     if cfg.init_from:
         accelerator.print(f"fold {fold}: initialised from {init_from(model, cfg.init_from, cfg.output_dir)}")
     speed_up(model, cfg)
@@ -227,103 +279,133 @@ def train_fold(cfg, fold: int, df: pd.DataFrame, resume: bool) -> None:
     steps_per_epoch = len(train_loader) // cfg.grad_accum
     if steps_per_epoch == 0:
         raise UserError(f"fold {fold}: {len(train_loader)} batches per epoch make no step of grad_accum={cfg.grad_accum}")
-    scheduler = Schedule(cfg, optimizer, steps_per_epoch)
+    schedule = Schedule(cfg, optimizer, steps_per_epoch)
     head = head_parameters(model)
     model, optimizer = accelerator.prepare(model, optimizer)
     if any(True for _ in loss_fn.parameters()):
         loss_fn = accelerator.prepare(loss_fn)
     ema = make_ema(cfg, accelerator.unwrap_model(model)) if cfg.ema else None
-    swa_epoch = int(cfg.swa_start * cfg.epochs) if cfg.swa else cfg.epochs
     swa_model = AveragedModel(accelerator.unwrap_model(model)) if cfg.swa else None
     swa_scheduler = SWALR(optimizer, swa_lr=cfg.swa_lr) if cfg.swa else None
     seed_augmentations(cfg.seed, fold, accelerator.process_index)
     state = TrainState()
     accelerator.register_for_checkpointing(state, *(m for m in (ema, swa_model, swa_scheduler) if m is not None))
-    state_dir, metrics_csv = fold_dir / "state", fold_dir / "metrics.csv"
-    history = pd.DataFrame()
-    if resume and state_dir.is_dir():
-        accelerator.load_state(str(state_dir))
-        accelerator.print(f"fold {fold}: resuming after epoch {state.epoch}")
+    return Fold(cfg, fold, comp, accelerator, train_loader, valid_loader, sampler, valid_df, model, optimizer,
+                loss_fn, schedule, steps_per_epoch, head, ema, swa_model, swa_scheduler,
+                int(cfg.swa_start * cfg.epochs) if cfg.swa else cfg.epochs, state, pd.DataFrame())
+
+
+def restore(run: Fold, resume: bool) -> None:
+    """With resume, the fold's last saved state and metrics; then the learning rate of the step reached, and
+    the trackers."""
+    cfg, accelerator, state = run.cfg, run.accelerator, run.state
+    last = latest_state(run.dir)
+    if resume and last is not None:
+        accelerator.load_state(str(last))
+        accelerator.print(f"fold {run.index}: resuming after epoch {state.epoch}")
+        metrics_csv = run.dir / "metrics.csv"
         if metrics_csv.is_file():
-            history = pd.read_csv(metrics_csv).query(f"epoch < {state.epoch}")
+            run.history = pd.read_csv(metrics_csv).query(f"epoch < {state.epoch}")
         if state.best_epoch >= 0 and state.best_epoch == state.epoch - 1:  # stopped before best.pt was written?
-            publish_best(cfg, fold, accelerator.unwrap_model(ema.module if ema is not None else model), state,
-                         accelerator, only_if_stale=True)
-    if state.epoch < swa_epoch or state.step == 0:  # in the SWA epochs the restored SWALR sets the rate
-        scheduler.step_update(state.step)
+            publish_best(cfg, run.index, accelerator.unwrap_model(run.eval_model), state, accelerator,
+                         only_if_stale=True)
+    if state.epoch < run.swa_epoch or state.step == 0:  # in the SWA epochs the restored SWALR sets the rate
+        run.schedule.step_update(state.step)
     if cfg.wandb:
         accelerator.init_trackers(cfg.wandb_project, config=cfg.to_dict(),
-                                  init_kwargs={"wandb": {"name": f"{cfg.exp}/fold{fold}", "dir": str(fold_dir)}})
+                                  init_kwargs={"wandb": {"name": f"{cfg.exp}/fold{run.index}", "dir": str(run.dir)}})
 
-    for epoch in range(state.epoch, cfg.epochs):
-        model.train()
-        sampler.set_epoch(epoch)
-        accelerator.step = 0  # accumulations start afresh each epoch (the loader is not prepared by accelerate)
-        losses = []
-        bar = tqdm(islice(train_loader, steps_per_epoch * cfg.grad_accum), total=steps_per_epoch * cfg.grad_accum,
-                   desc=f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}", leave=False,
-                   disable=not accelerator.is_local_main_process)
-        for x, y in bar:
-            x, y = x.to(accelerator.device, non_blocking=True), y.to(accelerator.device, non_blocking=True)
-            x, y = comp.augment_batch(cfg, x, y, epoch)
-            with accelerator.accumulate(model):
-                logits = model(x, parts=cfg.separate_losses)  # (B, 1), or (B, 2): the backbone's and the side head's
-                loss = sum(loss_fn(z, y) for z in logits.unbind(-1))
-                accelerator.backward(loss)
-                if epoch < cfg.head_only_epochs:  # warm-up: only the classifier head learns
-                    for p in accelerator.unwrap_model(model).parameters():
-                        if id(p) not in head:
-                            p.grad = None
-                if accelerator.sync_gradients and cfg.clip_grad:
-                    accelerator.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-            if accelerator.sync_gradients:
-                state.step += 1
-                if epoch < swa_epoch:
-                    scheduler.step_update(state.step)
-                if ema is not None:
-                    ema.update(accelerator.unwrap_model(model), step=state.step)
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
 
-        if epoch >= swa_epoch:
-            swa_model.update_parameters(accelerator.unwrap_model(model))
-            swa_scheduler.step()
-        eval_model = ema.module if ema is not None else model
-        logits, targets = predict(eval_model, valid_loader, accelerator, "valid")
-        auc = roc_auc_score(targets.round(), logits) if len(np.unique(targets.round())) == 2 else float("nan")
-        train_loss = accelerator.gather(torch.tensor([np.mean(losses)], device=accelerator.device)).mean().item()
-        row = dict(epoch=epoch, train_loss=train_loss, valid_auc=auc, lr=optimizer.param_groups[0]["lr"])
-        accelerator.log({f"fold{fold}/{k}": v for k, v in row.items()}, step=epoch)
-        accelerator.print(f"{cfg.exp} fold {fold} epoch {epoch + 1}/{cfg.epochs}: loss {train_loss:.4f} "
-                          f"valid AUC {auc:.4f}")
-        history = pd.concat([history, pd.DataFrame([row])])
-        state.epoch = epoch + 1
-        improved = auc > state.best_auc and not cfg.swa
-        if improved:
-            state.best_auc, state.best_epoch = auc, epoch
-        if accelerator.is_main_process:
-            history.to_csv(metrics_csv, index=False)
-        # the state (which records the best AUC) first, then best.pt: stopped in between, --resume rewrites
-        # best.pt from the restored weights; best.pt never holds an epoch the state does not know
-        save_state_atomic(accelerator, state_dir)
-        crash_point("after_state", epoch)
-        if improved:
-            crash_point("best", epoch)
-            publish_best(cfg, fold, accelerator.unwrap_model(eval_model), state, accelerator)
+def train_epoch(run: Fold, epoch: int) -> float:
+    """One epoch of optimizer steps; returns the mean training loss over all processes. The losses are summed
+    on the device and read back only at a progress-bar refresh (every LOSS_REFRESH batches) and at the end: a
+    read every batch would make the host wait for the device at every micro-step."""
+    cfg, accelerator, model = run.cfg, run.accelerator, run.model
+    model.train()
+    run.sampler.set_epoch(epoch)
+    accelerator.step = 0  # accumulations start afresh each epoch (the loader is not prepared by accelerate)
+    batches = run.steps_per_epoch * cfg.grad_accum
+    show = accelerator.is_local_main_process
+    bar = tqdm(islice(run.train_loader, batches), total=batches, leave=False, disable=not show,
+               desc=f"{cfg.exp} fold {run.index} epoch {epoch + 1}/{cfg.epochs}")
+    total = torch.zeros((), device=accelerator.device)
+    for i, (x, y) in enumerate(bar, 1):
+        x, y = x.to(accelerator.device, non_blocking=True), y.to(accelerator.device, non_blocking=True)
+        x, y = run.comp.augment_batch(cfg, x, y, epoch)
+        with accelerator.accumulate(model):
+            logits = model(x, parts=cfg.separate_losses)  # (B, 1), or (B, 2): the backbone's and the side head's
+            loss = sum(run.loss_fn(z, y) for z in logits.unbind(-1))
+            accelerator.backward(loss)
+            if epoch < cfg.head_only_epochs:  # warm-up: only the classifier head learns
+                for p in accelerator.unwrap_model(model).parameters():
+                    if id(p) not in run.head:
+                        p.grad = None
+            if accelerator.sync_gradients and cfg.clip_grad:
+                accelerator.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+            run.optimizer.step()
+            run.optimizer.zero_grad(set_to_none=True)
+        if accelerator.sync_gradients:
+            run.state.step += 1
+            if epoch < run.swa_epoch:
+                run.schedule.step_update(run.state.step)
+            if run.ema is not None:
+                run.ema.update(accelerator.unwrap_model(model), step=run.state.step)
+        total += loss.detach()
+        if show and i % LOSS_REFRESH == 0:
+            bar.set_postfix(loss=f"{total.item() / i:.4f}")
+    return accelerator.gather(total[None] / batches).mean().item()
 
-    if cfg.swa:  # the fold's model is the weight average, with BatchNorm statistics recomputed
-        update_bn(((x.to(accelerator.device),) for x, _ in train_loader), swa_model)
-        logits, targets = predict(swa_model, valid_loader, accelerator, "valid swa")
-        auc = roc_auc_score(targets.round(), logits)
-        accelerator.print(f"{cfg.exp} fold {fold} SWA: valid AUC {auc:.4f}")
-        if accelerator.is_main_process:
-            save_checkpoint(fold_dir / "best.pt", accelerator.unwrap_model(swa_model).module, cfg,
-                            fold=fold, epoch=cfg.epochs - 1, auc=auc)
-    for tracker in accelerator.trackers:  # not end_training(): that also ends the process group
-        tracker.finish()
-    write_oof(cfg, fold, model, valid_df, valid_loader, accelerator)
+
+def validate_and_checkpoint(run: Fold, epoch: int, train_loss: float) -> None:
+    """The epoch's SWA update, validation AUC and metrics row; then its state, and best.pt when it improved."""
+    cfg, accelerator, state = run.cfg, run.accelerator, run.state
+    if epoch >= run.swa_epoch:
+        run.swa_model.update_parameters(accelerator.unwrap_model(run.model))
+        run.swa_scheduler.step()
+    logits, targets = predict(run.eval_model, run.valid_loader, accelerator, "valid")
+    auc = roc_auc_score(targets.round(), logits) if len(np.unique(targets.round())) == 2 else float("nan")
+    row = dict(epoch=epoch, train_loss=train_loss, valid_auc=auc, lr=run.optimizer.param_groups[0]["lr"])
+    accelerator.log({f"fold{run.index}/{k}": v for k, v in row.items()}, step=epoch)
+    accelerator.print(f"{cfg.exp} fold {run.index} epoch {epoch + 1}/{cfg.epochs}: loss {train_loss:.4f} "
+                      f"valid AUC {auc:.4f}")
+    run.history = pd.concat([run.history, pd.DataFrame([row])])
+    state.epoch = epoch + 1
+    improved = auc > state.best_auc and not cfg.swa
+    if improved:
+        state.best_auc, state.best_epoch = auc, epoch
+    if accelerator.is_main_process:
+        run.history.to_csv(run.dir / "metrics.csv", index=False)
+    # the state (which records the best AUC) first, then best.pt: stopped in between, --resume rewrites
+    # best.pt from the restored weights; best.pt never holds an epoch the state does not know
+    save_state_atomic(accelerator, run.dir, epoch)
+    crash_point("after_state", epoch)
+    if improved:
+        crash_point("best", epoch)
+        publish_best(cfg, run.index, accelerator.unwrap_model(run.eval_model), state, accelerator)
+
+
+def finish_swa(run: Fold) -> None:
+    """The fold's model is the weight average, with BatchNorm statistics recomputed over the training data
+    (each process its share, then averaged over the processes) and validated; written as best.pt."""
+    cfg, accelerator = run.cfg, run.accelerator
+    update_bn(((x.to(accelerator.device),) for x, _ in run.train_loader), run.swa_model)
+    average_batch_norm(run.swa_model, accelerator)
+    logits, targets = predict(run.swa_model, run.valid_loader, accelerator, "valid swa")
+    auc = roc_auc_score(targets.round(), logits)
+    accelerator.print(f"{cfg.exp} fold {run.index} SWA: valid AUC {auc:.4f}")
+    if accelerator.is_main_process:
+        save_checkpoint(run.dir / "best.pt", accelerator.unwrap_model(run.swa_model).module, cfg,
+                        fold=run.index, epoch=cfg.epochs - 1, auc=auc)
+
+
+def average_batch_norm(model: torch.nn.Module, accelerator: Accelerator) -> None:
+    """Replace every BatchNorm layer's running mean and variance by their mean over the processes. After
+    update_bn (cumulative averages over each process's equally many batches) that is the average over all
+    processes' batches, the same everywhere: without it each process validated with its own statistics."""
+    for module in model.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            for buffer in (module.running_mean, module.running_var):
+                buffer.copy_(accelerator.reduce(buffer, reduction="mean"))
 
 
 def write_oof(cfg, fold: int, model, valid_df, valid_loader, accelerator) -> None:
@@ -350,26 +432,54 @@ def publish_best(cfg, fold: int, model, state: TrainState, accelerator, only_if_
 
 def crash_point(name: str, epoch: int) -> None:
     """For tests: MAIN_CRASH_AT=NAME:EPOCH ends the process here at once, as a kill would, the first time this
-    point is reached in an epoch >= EPOCH ("after_state": the epoch's state is saved; "best": the state is
-    saved and best.pt not yet written)."""
+    point is reached in an epoch >= EPOCH. In save_state_atomic: "state_written" (the epoch's state is
+    written, not yet renamed), "state_renamed" (renamed, the older states not yet removed); then
+    "after_state" (the epoch's state is saved) and "best" (the state is saved and best.pt not yet written)."""
     want, _, at = os.environ.get("MAIN_CRASH_AT", "").partition(":")
     if want == name and epoch >= int(at or 0):
         print(f"crash point {name} at epoch {epoch}", flush=True)
         os._exit(70)
 
 
-def save_state_atomic(accelerator: Accelerator, state_dir: Path) -> None:
-    """save_state into a temporary folder, then swap it in: an interruption never leaves a broken state."""
-    tmp = state_dir.with_name("state.tmp")
+def saved_states(fold_dir: Path) -> list[Path]:
+    """The fold's complete saved states, fold_dir/state/epoch<N> (N = epochs done), oldest first."""
+    return sorted((p for p in (fold_dir / "state").glob("epoch*") if p.name[5:].isdigit()),
+                  key=lambda p: int(p.name[5:]))
+
+
+def latest_state(fold_dir: Path) -> Path | None:
+    states = saved_states(fold_dir)
+    return states[-1] if states else None
+
+
+def save_state_atomic(accelerator: Accelerator, fold_dir: Path, epoch: int) -> None:
+    """save_state of the epoch just done into fold_dir/state/tmp, renamed to state/epoch<epoch + 1> once
+    complete, then the older states removed. Only complete states carry an epoch<N> name and the newest is
+    removed by nobody, so a kill anywhere leaves the last complete state to resume from; what a kill leaves
+    behind (a partial tmp, an older state) is cleared by the next save. (accelerate's
+    ProjectConfiguration(automatic_checkpoint_naming=True, total_limit=k) writes straight into its
+    checkpoint_<i> folder after deleting the oldest: a kill while writing leaves a partial newest, which its
+    load_state() then picks.)"""
+    root = fold_dir / "state"
+    tmp = root / "tmp"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)  # a partial one from a kill while writing
+    accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        old = state_dir.with_name("state.old")
-        if state_dir.exists():
-            state_dir.rename(old)
-        tmp.rename(state_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        crash_point("state_written", epoch)
+        tmp.rename(root / f"epoch{epoch + 1}")
+        crash_point("state_renamed", epoch)
+        for old in saved_states(fold_dir)[:-1]:
+            shutil.rmtree(old)
     accelerator.wait_for_everyone()
+
+
+def fit_front_ends(cfg, comp, df: pd.DataFrame, state) -> dict:
+    """comp.fit_front_ends(cfg, df) once per run, on the main process, sent to the others: {fold: what its
+    front end learns}. The others wait for it within the process group's timeout (common.accel)."""
+    return broadcast_object_list([comp.fit_front_ends(cfg, df) if state.is_main_process else None])[0]
 
 
 def git_commit() -> str:
@@ -395,25 +505,28 @@ def main():
 
     start = time.time()
     state = process_state()
-    df = competition(cfg).read_train(cfg)
+    comp = competition(cfg)
+    df = comp.read_train(cfg)
     if state.is_main_process:
         prepare_exp_dir(cfg, args.resume, args.overwrite)
     state.wait_for_everyone()
     state.print(f"{cfg.exp} ({cfg.competition}): {len(df)} samples, folds {cfg.fold_ids()}, {state.num_processes} process(es) "
                 f"on {state.device}")
-    trained = []
+    folds = []
     for fold in cfg.fold_ids():
         if (cfg.exp_dir() / f"fold{fold}" / "oof.csv").is_file():
             state.print(f"fold {fold}: finished earlier, skipped")
-            continue
+        else:
+            folds.append(fold)
+    fitted = fit_front_ends(cfg, comp, df, state) if folds else {}
+    for fold in folds:
         try:
-            train_fold(cfg, fold, df, args.resume)
+            train_fold(cfg, fold, df, fitted.get(fold), args.resume)
         except RuntimeError as e:
             if "Kernel size can't be greater than actual input size" in str(e):
                 raise UserError(f"{cfg.model_name} cannot take image_size={cfg.image_size}: its feature map shrinks "
                                 "below a kernel (InceptionV3 needs at least 75 px); raise image_size") from None
             raise
-        trained.append(fold)
 
     if state.is_main_process:
         finished = sorted(cfg.exp_dir().glob("fold*/oof.csv"))
@@ -423,7 +536,7 @@ def main():
         folds = " ".join(map(str, sorted(oof["fold"].unique())))
         minutes = (time.time() - start) / 60
         print(f"{cfg.exp}: CV AUC {cv:.4f} over folds {folds} ({len(oof)} samples, {minutes:.1f} min)")
-        if not trained:  # nothing new: the summary already has this run
+        if not folds:  # nothing new: the summary already has this run
             return
         summary = Path(cfg.output_dir) / "summary.csv"
         row = pd.DataFrame([dict(exp=cfg.exp, competition=cfg.competition, folds=folds, cv_auc=round(cv, 5), minutes=round(minutes, 2),

@@ -98,7 +98,7 @@ def test_a_run_older_than_a_key_resumes_with_the_key_at_its_base_default(trained
 def test_interrupt_then_resume_ends_with_all_epochs(synth_dir, tmp_path):
     args = [PY, "main.py", "--exp", "exp0001", *tiny_settings(synth_dir, tmp_path, "epochs=3")]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    first_epoch = tmp_path / "exp0001" / "fold0" / "state"
+    first_epoch = tmp_path / "exp0001" / "fold0" / "state" / "epoch1"
     deadline = time.time() + 120
     while not first_epoch.is_dir() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
@@ -112,9 +112,14 @@ def test_interrupt_then_resume_ends_with_all_epochs(synth_dir, tmp_path):
     assert len(oof_of(tmp_path)) == 48
 
 
+def saved_states(fold_dir) -> list[str]:
+    return sorted(p.name for p in (fold_dir / "state").iterdir())
+
+
 def train_state(fold_dir) -> dict:
-    """The loop counters saved in fold_dir/state (main.TrainState, registered first for checkpointing)."""
-    return torch.load(fold_dir / "state" / "custom_checkpoint_0.pkl", weights_only=False)
+    """The loop counters of fold_dir's latest state (main.TrainState, registered first for checkpointing)."""
+    latest = max((fold_dir / "state").glob("epoch*"), key=lambda p: int(p.name[5:]))
+    return torch.load(latest / "custom_checkpoint_0.pkl", weights_only=False)
 
 
 def test_resumed_run_matches_an_uninterrupted_one(needle_dir, tmp_path):
@@ -143,7 +148,7 @@ def test_best_checkpoint_never_ahead_of_the_state(needle_dir, tmp_path):
               env={**os.environ, "MAIN_CRASH_AT": "best:0"})
     assert out.returncode == 70 and "crash point best at epoch 0" in out.stdout
     if (fold_dir / "best.pt").is_file():
-        assert (fold_dir / "state").is_dir(), "best.pt written, the state that knows it is not"
+        assert saved_states(fold_dir) == ["epoch1"], "best.pt written, the state that knows it is not"
         best = torch.load(fold_dir / "best.pt", weights_only=False)
         assert best["auc"] <= train_state(fold_dir)["best_auc"]
     run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, "--resume", *settings)
@@ -151,6 +156,47 @@ def test_best_checkpoint_never_ahead_of_the_state(needle_dir, tmp_path):
     metrics = pd.read_csv(fold_dir / "metrics.csv")
     assert best["auc"] == state["best_auc"] == metrics["valid_auc"].max()
     assert best["epoch"] == state["best_epoch"] == metrics["valid_auc"].idxmax()
+
+
+@pytest.mark.parametrize("gap, resumed_after", [("state_written", 1), ("state_renamed", 2), ("after_state", 2)])
+def test_a_kill_anywhere_in_saving_the_state_resumes_from_the_last_complete_one(needle_dir, tmp_path, gap, resumed_after):
+    """Killed in epoch 2 of 3 between writing its state and renaming it, between the rename and removing the
+    older state, or after: --resume continues after the last complete state (never from scratch), and the
+    leftovers (a written but unnamed state, an older one) neither stop later saves nor stay behind."""
+    settings = learning_settings(needle_dir, tmp_path, "epochs=3")
+    fold_dir = tmp_path / "exp0001" / "fold0"
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *settings, check=False,
+              env={**os.environ, "MAIN_CRASH_AT": f"{gap}:1"})
+    assert out.returncode == 70 and f"crash point {gap} at epoch 1" in out.stdout
+    left = {"state_written": ["epoch1", "tmp"], "state_renamed": ["epoch1", "epoch2"], "after_state": ["epoch2"]}
+    assert saved_states(fold_dir) == left[gap]
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, "--resume", *settings)
+    assert f"resuming after epoch {resumed_after}" in out.stdout
+    assert pd.read_csv(fold_dir / "metrics.csv")["epoch"].tolist() == [0, 1, 2]
+    assert saved_states(fold_dir) == ["epoch3"] and train_state(fold_dir)["epoch"] == 3
+
+
+def test_g2net_spectra_are_fitted_once_per_run_per_fold_and_cached_under_output_dir(tmp_path):
+    """One pass over the negatives before the folds (not one per fold); fold k whitens by the negatives outside
+    fold k; the cache goes to output_dir, so a read-only data_dir (Kaggle's /kaggle/input) is never written."""
+    from common.g2net import synth
+    from common.g2net.data import read_labels
+    from common.g2net.frontend import average_spectrum
+
+    data, out_dir = tmp_path / "input", tmp_path / "out"
+    synth.generate(data, {"train": 24, "test": 4}, seed=5, snr_min=20, snr_max=30)
+    before = sorted(data.rglob("*"))
+    out = run(ROOT, PY, "main.py", "--exp", "exp0101", "--set", f"data_dir={data}", f"output_dir={out_dir}",
+              "model_name=resnet18", "image_size=32", "epochs=1", "batch_size=8", "num_workers=0", "n_folds=2",
+              "wandb=false")
+    assert out.stdout.count("whitening spectrum: computing over") == 1, out.stdout
+    assert (out_dir / "cache" / "whitening_spectrum_folds.npz").is_file() and sorted(data.rglob("*")) == before
+    folds = pd.read_csv(out_dir / "exp0101" / "oof.csv", dtype={"id": str})[["id", "fold"]]
+    labels = read_labels(data).merge(folds, on="id")
+    for fold in (0, 1):
+        best = torch.load(out_dir / "exp0101" / f"fold{fold}" / "best.pt", weights_only=False)
+        expected = average_spectrum(labels.query(f"target == 0 and fold != {fold}")["path"], progress=False)
+        np.testing.assert_allclose(best["model"]["front_end.whiten.spectrum"].numpy(), expected, rtol=1e-6)
 
 
 def test_grad_accum_steps_whole_accumulations_within_each_epoch(needle_dir, tmp_path):
@@ -224,3 +270,10 @@ def test_pseudo_labels_named_by_csv_check_the_fold_split(kaggle_dir, tmp_path):
     (tmp_path / "src" / "submission_folds.json").write_text(json.dumps(dict(cfg.to_dict(), n_folds=4)))
     with pytest.raises(UserError, match=r"split its folds otherwise \(n_folds differ"):
         main.pseudo_labelled(cfg, seti, 0)
+
+
+def test_a_run_resumes_with_its_pack_elsewhere(trained_run, synth_dir, tmp_path):
+    """pack_dir says where the samples are read from, not what is computed: --resume accepts a change."""
+    out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--resume",
+              *tiny_settings(synth_dir, trained_run, f"pack_dir={tmp_path / 'packs'}"))
+    assert out.stdout.count("finished earlier, skipped") == 2

@@ -37,7 +37,8 @@ BANDPASS_EDGE_HZ = 4.0  # width of the raised-cosine edges of the optional band-
 # The gain sqrt(pi/4 * mean(w^2)) gives whitened noise a flat power spectral density of 1, i.e. unit
 # variance without band-pass (a band-pass keeps the in-band level: 20-500 Hz leaves variance ~0.47).
 SPECTRUM_FILE = "whitening_spectrum.npz"
-SPECTRUM_VERSION = 1  # bump when the spectrum's computation changes: old cache files become stale
+FOLD_SPECTRUM_FILE = "whitening_spectrum_folds.npz"  # fold_spectra's per-fold sums
+SPECTRUM_VERSION = 2  # bump when the spectrum's computation changes: old cache files become stale
 FINGERPRINT_FILES = 4  # files whose bytes go into the cache fingerprint
 
 # nnAudio CQT1992v2 settings (the 3rd place's seed 000): 64 bins from 22 Hz at 21 per octave = 22-176 Hz,
@@ -72,37 +73,50 @@ def _rfft(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
     return torch.fft.rfft(_extend(x) * window, n=N_FFT, norm="ortho")
 
 
-def average_spectrum(paths, alpha: float = TUKEY_ALPHA, batch_size: int = 64, num_workers: int = 0,
-                     nan_policy: str = "warn", progress: bool = True) -> np.ndarray:
-    """Mean amplitude spectrum |rfft(tukey * extend(x))| of the files `paths` (use the training negatives),
-    per detector: float64 (3, 4097), bins 0.25 Hz apart. Read with a DataLoader in batches, on the CPU."""
+def spectrum_sums(paths, groups=None, alpha: float = TUKEY_ALPHA, batch_size: int = 64, num_workers: int = 0,
+                  nan_policy: str = "warn", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over the files `paths`: the sum of their amplitude spectra |rfft(tukey * extend(x))| per
+    group (`groups`: file i's group 0..G-1; None: all one group), float64 (G, 3, 4097), and the files per
+    group (G,). Read with a DataLoader in batches, on the CPU."""
     from common.g2net.data import StrainDataset  # the data layer imports nothing from here
 
     paths = list(paths)
     if not paths:
         raise ValueError("average_spectrum needs at least one file")
-    loader = torch.utils.data.DataLoader(StrainDataset(paths, nan_policy=nan_policy), batch_size=batch_size,
+    groups = np.zeros(len(paths), int) if groups is None else np.asarray(groups, int)
+    loader = torch.utils.data.DataLoader(StrainDataset(paths, groups, nan_policy=nan_policy), batch_size=batch_size,
                                          num_workers=num_workers)
     window = tukey(N_FFT, alpha, torch.float64)
-    total = torch.zeros(len(DETECTORS), N_RFFT, dtype=torch.float64)
-    for x, _ in tqdm(loader, desc="whitening spectrum", disable=not progress, leave=False):
-        total += _rfft(x.double(), window).abs().sum(0)
-    return (total / len(paths)).numpy()
+    sums = torch.zeros(groups.max() + 1, len(DETECTORS), N_RFFT, dtype=torch.float64)
+    for x, group in tqdm(loader, desc="whitening spectrum", disable=not progress, leave=False):
+        sums.index_add_(0, group.long(), _rfft(x.double(), window).abs())
+    return sums.numpy(), np.bincount(groups, minlength=len(sums))
 
 
-def spectrum_fingerprint(ids, paths, alpha: float = TUKEY_ALPHA) -> str:
+def average_spectrum(paths, alpha: float = TUKEY_ALPHA, batch_size: int = 64, num_workers: int = 0,
+                     nan_policy: str = "warn", progress: bool = True) -> np.ndarray:
+    """Mean amplitude spectrum |rfft(tukey * extend(x))| of the files `paths` (use the training negatives),
+    per detector: float64 (3, 4097), bins 0.25 Hz apart."""
+    sums, counts = spectrum_sums(paths, None, alpha, batch_size, num_workers, nan_policy, progress)
+    return sums[0] / counts[0]
+
+
+def spectrum_fingerprint(ids, paths, alpha: float = TUKEY_ALPHA, groups=None) -> str:
     """What a cached spectrum depends on: the negatives (count, a hash of the sorted ids, a hash of the
-    bytes of the first FINGERPRINT_FILES files in id order: regenerated data under the same ids) and the
-    window settings."""
-    pairs = sorted(zip(map(str, ids), paths))
-    ids_hash = hashlib.sha256("\n".join(i for i, _ in pairs).encode()).hexdigest()[:16]
+    bytes of the first FINGERPRINT_FILES files in id order: regenerated data under the same ids), their
+    groups (folds) when given, and the window settings."""
+    triples = sorted(zip(map(str, ids), paths, [0] * len(ids) if groups is None else map(int, groups)))
+    ids_hash = hashlib.sha256("\n".join(i for i, _, _ in triples).encode()).hexdigest()[:16]
     files_hash = hashlib.sha256()
-    for _, path in pairs[:FINGERPRINT_FILES]:
+    for _, path, _ in triples[:FINGERPRINT_FILES]:
         try:
             files_hash.update(Path(path).read_bytes())
         except OSError:
             files_hash.update(b"unreadable")  # average_spectrum says what is wrong with it
-    return (f"version={SPECTRUM_VERSION} n={len(pairs)} ids={ids_hash} files={files_hash.hexdigest()[:16]} "
+    folds = ""
+    if groups is not None:
+        folds = f" folds={hashlib.sha256(' '.join(str(g) for _, _, g in triples).encode()).hexdigest()[:16]}"
+    return (f"version={SPECTRUM_VERSION} n={len(triples)} ids={ids_hash} files={files_hash.hexdigest()[:16]}{folds} "
             f"reflect={PAD} tukey={alpha:g} nfft={N_FFT}")
 
 
@@ -115,46 +129,76 @@ def _stale_reason(old: str, new: str) -> str:
         return "the negatives' ids changed"
     if a.get("files") != b.get("files"):
         return "the negatives' files changed (regenerated data?)"
+    if a.get("folds") != b.get("folds"):
+        return "the folds changed"
     changed = [f"{k} {a.get(k)} -> {b.get(k)}" for k in b if a.get(k) != b.get(k)]
     return "settings changed: " + ", ".join(changed)
 
 
-def cached_spectrum(data_dir, ids, paths, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
+def cached_spectrum(folder, ids, paths, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
                     num_workers: int = 0, nan_policy: str = "warn", progress: bool = True,
                     log=print) -> np.ndarray:
     """`average_spectrum(paths)` over the negatives `ids` (with their `paths`), cached in
-    `<data_dir>/whitening_spectrum.npz` with `spectrum_fingerprint(ids, paths, alpha)`.
+    `<folder>/whitening_spectrum.npz` (see cached_spectrum_sums)."""
+    sums, counts = cached_spectrum_sums(Path(folder) / SPECTRUM_FILE, ids, paths, None, alpha, batch_size,
+                                        num_workers, nan_policy, progress, log)
+    return sums[0] / counts[0]
 
-    A cache with another fingerprint (other negatives, other window) is recomputed with a message, never
-    reused; an unreadable one too. When the folder cannot be written the spectrum is used uncached.
-    Call it on one process first under multi-process training (the file is written atomically, so a
-    race costs only time)."""
+
+def fold_spectra(folder, ids, paths, folds, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
+                 num_workers: int = 0, nan_policy: str = "warn", progress: bool = True,
+                 log=print) -> dict[int, np.ndarray]:
+    """For each fold k of `folds` (the fold of each negative `ids`), the average spectrum of the negatives
+    outside fold k: fold k's model trains on those, and its validation negatives are whitened by a mean
+    that does not contain them. One pass over the files keeps a sum per fold, cached in
+    `<folder>/whitening_spectrum_folds.npz` (see cached_spectrum_sums)."""
+    values, groups = np.unique(np.asarray(folds, int), return_inverse=True)
+    if len(values) < 2:
+        raise ValueError(f"fold_spectra needs negatives in at least 2 folds, got folds {values.tolist()}")
+    sums, counts = cached_spectrum_sums(Path(folder) / FOLD_SPECTRUM_FILE, ids, paths, groups, alpha, batch_size,
+                                        num_workers, nan_policy, progress, log)
+    total, n = sums.sum(0), counts.sum()
+    return {int(k): (total - sums[g]) / (n - counts[g]) for g, k in enumerate(values)}
+
+
+def cached_spectrum_sums(file, ids, paths, groups=None, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
+                         num_workers: int = 0, nan_policy: str = "warn", progress: bool = True,
+                         log=print) -> tuple[np.ndarray, np.ndarray]:
+    """`spectrum_sums(paths, groups)` over the negatives `ids`, cached in `file` with
+    `spectrum_fingerprint(ids, paths, alpha, groups)`.
+
+    A cache with another fingerprint (other negatives, folds or window) is recomputed with a message, never
+    reused; an unreadable one too. When the folder cannot be written the sums are used uncached. Under
+    multi-process training call it on one process (main.py sends its result to the others); the file is
+    written atomically, so a race costs only time."""
     ids, paths = list(ids), list(paths)
     if len(ids) != len(paths):
         raise ValueError(f"{len(ids)} ids but {len(paths)} paths")
-    file = Path(data_dir) / SPECTRUM_FILE
-    fingerprint = spectrum_fingerprint(ids, paths, alpha)
+    file = Path(file)
+    fingerprint = spectrum_fingerprint(ids, paths, alpha, groups)
+    n_groups = 1 if groups is None else int(np.max(groups)) + 1
     if file.is_file():
         try:
             with np.load(file, allow_pickle=False) as z:
-                old, spectrum = str(z["fingerprint"]), z["spectrum"]
+                old, sums, counts = str(z["fingerprint"]), z["sums"], z["counts"]
         except (OSError, ValueError, KeyError, EOFError) as e:
             log(f"whitening spectrum: {file} is unreadable ({type(e).__name__}), recomputing over "
                 f"{len(ids)} negatives")
         else:
-            if old == fingerprint and spectrum.shape == (len(DETECTORS), N_RFFT):
+            if old == fingerprint and sums.shape == (n_groups, len(DETECTORS), N_RFFT):
                 log(f"whitening spectrum: using {file} ({len(ids)} negatives)")
-                return spectrum
+                return sums, counts
             log(f"whitening spectrum: {file} is stale ({_stale_reason(old, fingerprint)}), recomputing "
                 f"over {len(ids)} negatives")
     else:
         log(f"whitening spectrum: computing over {len(ids)} negatives (cached in {file})")
-    spectrum = average_spectrum(paths, alpha, batch_size, num_workers, nan_policy, progress)
+    sums, counts = spectrum_sums(paths, groups, alpha, batch_size, num_workers, nan_policy, progress)
     try:
+        file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, spectrum=spectrum, fingerprint=np.array(fingerprint))
+                np.savez(f, sums=sums, counts=counts, fingerprint=np.array(fingerprint))
             os.replace(tmp, file)
         except BaseException:
             os.unlink(tmp)
@@ -162,7 +206,7 @@ def cached_spectrum(data_dir, ids, paths, alpha: float = TUKEY_ALPHA, batch_size
     except OSError as e:
         log(f"whitening spectrum: cannot write {file} ({e.strerror or e}); using it uncached "
             "(it is recomputed next run)")
-    return spectrum
+    return sums, counts
 
 
 def _bandpass_mask(bandpass, n_rfft: int = N_RFFT, edge_hz: float = BANDPASS_EDGE_HZ) -> torch.Tensor:

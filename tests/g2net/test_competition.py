@@ -30,7 +30,7 @@ def test_two_process_run_then_a_four_view_submission(g2net_data, tmp_path):
     oof = pd.read_csv(tmp_path / "exp0101" / "oof.csv", dtype={"id": str})
     labels = pd.read_csv(g2net_data / "training_labels.csv", dtype={"id": str})
     assert sorted(oof["id"]) == sorted(labels["id"]) and oof["pred"].between(0, 1).all()
-    assert (g2net_data / "whitening_spectrum.npz").is_file()  # fitted once, by the main process
+    assert (tmp_path / "cache" / "whitening_spectrum_folds.npz").is_file()  # fitted once, by the main process
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary[["exp", "competition"]].values.tolist() == [["exp0101", "g2net"]]
 

@@ -5,7 +5,7 @@ import torch
 
 from common.g2net import frontend
 from common.g2net.frontend import (DETECTORS, N_RFFT, N_SAMPLES, SAMPLE_RATE, FrontEnd, Whiten,
-                                   average_spectrum, cached_spectrum)
+                                   average_spectrum, cached_spectrum, fold_spectra)
 
 FREQS = np.fft.rfftfreq(3 * N_SAMPLES, 1 / SAMPLE_RATE)
 # steep low-frequency wall, a floor and a bump at 300 Hz: band powers over 30-500 Hz span > 100x
@@ -62,8 +62,8 @@ def test_whitening_flattens_the_noise_spectrum(spectrum):
 def test_spectrum_is_cached_and_recomputed_when_stale(tmp_path, monkeypatch, capsys):
     ids, paths = write_noise_files(tmp_path / "train", 8, seed=3)
     calls = []
-    real = frontend.average_spectrum
-    monkeypatch.setattr(frontend, "average_spectrum", lambda p, *a, **k: calls.append(len(p)) or real(p, *a, **k))
+    real = frontend.spectrum_sums
+    monkeypatch.setattr(frontend, "spectrum_sums", lambda p, *a, **k: calls.append(len(p)) or real(p, *a, **k))
 
     first = cached_spectrum(tmp_path, ids, paths, progress=False)
     assert calls == [8] and (tmp_path / "whitening_spectrum.npz").is_file()
@@ -98,6 +98,27 @@ def test_spectrum_without_a_writable_folder(tmp_path, monkeypatch, capsys):
     spectrum = cached_spectrum(tmp_path, ids, paths, progress=False)
     assert spectrum.shape == (3, N_RFFT) and not (tmp_path / "whitening_spectrum.npz").exists()
     assert "cannot write" in capsys.readouterr().out
+
+
+def test_fold_spectra_leave_each_fold_out_from_one_cached_pass(tmp_path, monkeypatch, capsys):
+    """Fold k's spectrum averages the negatives of the other folds only (its validation negatives are not in
+    it), all folds from one pass over the files, cached; other folds are recomputed, never reused."""
+    ids, paths = write_noise_files(tmp_path / "train", 9, seed=8)
+    folds = [0, 1, 2] * 3
+    expected = {k: average_spectrum([p for p, f in zip(paths, folds) if f != k], progress=False) for k in range(3)}
+    passes = []
+    real = frontend.spectrum_sums
+    monkeypatch.setattr(frontend, "spectrum_sums", lambda p, *a, **k: passes.append(len(p)) or real(p, *a, **k))
+    spectra = fold_spectra(tmp_path / "cache", ids, paths, folds, progress=False)
+    assert passes == [9] and sorted(spectra) == [0, 1, 2] and (tmp_path / "cache" / frontend.FOLD_SPECTRUM_FILE).is_file()
+    for k, spectrum in spectra.items():
+        np.testing.assert_allclose(spectrum, expected[k], rtol=1e-12)
+    assert not np.allclose(spectra[0], spectra[1])
+    again = fold_spectra(tmp_path / "cache", ids[::-1], paths[::-1], folds[::-1], progress=False)
+    assert passes == [9] and all(np.array_equal(again[k], spectra[k]) for k in spectra)
+    capsys.readouterr()
+    fold_spectra(tmp_path / "cache", ids, paths, [0, 1] * 4 + [0], progress=False)
+    assert passes == [9, 9] and "is stale (the folds changed)" in capsys.readouterr().out
 
 
 def test_front_end_shapes():
