@@ -53,33 +53,45 @@ def competitions() -> list[str]:
     return sorted(p.parent.name for p in (ROOT / "common").glob("*/competition.py"))
 
 
-def source_notes(cls: type) -> dict[str, tuple[str, str]]:
-    """key -> (group heading, comment) for the keys cls's own class body assigns."""
-    lines, first = inspect.getsourcelines(cls)
-    source = textwrap.dedent("".join(lines))
+def class_source(cls: type) -> tuple[list[str], dict[int, str], list]:
+    """cls's source lines, its comments by line number (1-based) and its class body's statements."""
+    source = textwrap.dedent(inspect.getsource(cls))
     comments = {tok.start[0]: tok.string.lstrip("#").strip()
                 for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
-    text = source.splitlines()
-    body = ast.parse(source).body[0].body
+    return source.splitlines(), comments, ast.parse(source).body[0].body
+
+
+def comments_above(text: list[str], comments: dict, lineno: int) -> tuple[list[str], bool]:
+    """The comment-only lines right above line `lineno`, and whether a blank line (or the class start) precedes
+    them: then the first of them heads a group of keys."""
+    above, row = [], lineno - 1
+    while row >= 1 and text[row - 1].strip().startswith("#"):
+        above.insert(0, comments[row])
+        row -= 1
+    return above, row < 1 or not text[row - 1].strip()
+
+
+def source_notes(cls: type) -> dict[str, tuple[str, str]]:
+    """key -> (group heading, comment) for the keys cls's own class body assigns: a key's trailing comment, or
+    the comment lines right above it; a comment block above a key that has its own comment is a note on the keys
+    after it with the same prefix (cqt_fmin, cqt_n_bins, ...)."""
+    text, comments, body = class_source(cls)
     notes, heading, previous, shared = {}, "", None, ("", "")
     for node in body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             previous = node
             continue
         key = node.target.id
-        above, row = [], node.lineno - 1  # comment-only lines right above the key (1-based line numbers)
-        while row >= 1 and text[row - 1].strip().startswith("#"):
-            above.insert(0, comments[row])
-            row -= 1
-        if above and (row < 1 or not text[row - 1].strip() or previous is None
-                      or not isinstance(previous, ast.AnnAssign)):
-            heading, above = above[0], above[1:]  # after a blank line: a group heading
+        above, after_blank = comments_above(text, comments, node.lineno)
+        if above and (after_blank or not isinstance(previous, ast.AnnAssign)):
+            heading, above = above[0], above[1:]
         trailing = comments.get(node.lineno, "") if text[node.lineno - 1].split("#")[0].strip() else ""
-        if above and trailing:  # a note on the keys that follow with the same prefix (cqt_fmin, cqt_n_bins, ...)
+        if above and trailing:
             shared = (key, key.split("_")[0] + "_")
+            trailing = f"{trailing}; {' '.join(above)}"
         elif not above and not trailing and shared[0] and key.startswith(shared[1]):
             trailing = f"see `{shared[0]}`"
-        notes[key] = (heading, f"{trailing}; {' '.join(above)}" if trailing and above else " ".join(above + [trailing]).strip())
+        notes[key] = (heading, trailing or " ".join(above))
         previous = node
     return _join_continued(notes)
 
@@ -121,11 +133,12 @@ def key_rows(cls: type, keys: list[str], group: str = "") -> list[tuple[str, str
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints, notes = {}, {}
     for klass in reversed(cls.__mro__[:-1]):  # a more derived class's annotation and comment win
-        for node in ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0].body:
+        for node in class_source(klass)[2]:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
                 hints[node.target.id] = ast.unparse(node.annotation)
-        for key, (heading, text) in source_notes(klass).items():
-            notes[key] = (notes.get(key, (heading, ""))[0], text or notes.get(key, ("", ""))[1])
+        for key, (heading, text) in source_notes(klass).items():  # the heading of the class that adds the key
+            first_heading, base_text = notes.get(key, (heading, ""))
+            notes[key] = (first_heading, text or base_text)
     rules = getattr(cls, "RULES", {})
     rows = []
     for key in keys:
@@ -145,7 +158,7 @@ def table(rows: list[tuple[str, str]]) -> list[str]:
     for heading, row in rows:
         if heading != group:
             group = heading
-            out += ["", f"### {heading or 'other'}", "", "| key | type | default | allowed | meaning |",
+            out += ["", f"### {heading}", "", "| key | type | default | allowed | meaning |",
                     "|---|---|---|---|---|"]
         out.append(row)
     return out
