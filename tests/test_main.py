@@ -274,6 +274,9 @@ def test_pseudo_labels_named_by_csv_check_the_fold_split(kaggle_dir, tmp_path):
 
 def test_a_run_resumes_with_its_pack_elsewhere(trained_run, synth_dir, tmp_path):
     """pack_dir says where the samples are read from, not what is computed: --resume accepts a change."""
+    shutil.copytree(trained_run / "exp0001", tmp_path / "exp0001")
+    saved = tmp_path / "exp0001" / "config.json"
+    saved.write_text(json.dumps(dict(json.loads(saved.read_text()), output_dir=str(tmp_path))))  # the copy's place
     out = run(ROOT, PY, "main.py", "--exp", "exp0001", "--resume",
-              *tiny_settings(synth_dir, trained_run, f"pack_dir={tmp_path / 'packs'}"))
+              *tiny_settings(synth_dir, tmp_path, f"pack_dir={tmp_path / 'packs'}"))
     assert out.stdout.count("finished earlier, skipped") == 2
