@@ -1,6 +1,8 @@
-"""main.py's training pieces: optimizer groups, EMA, the learning-rate schedule, per-process seeds, pseudo labels."""
+"""main.py's training pieces: optimizer groups, EMA, the learning-rate schedule, per-process seeds, pseudo labels,
+an epoch's host reads, SWA's BatchNorm statistics over processes."""
 import dataclasses
 import json
+import sys
 
 import pandas as pd
 import pytest
@@ -120,3 +122,65 @@ def test_pseudo_labels_of_fold_k_come_from_fold_k_model(kaggle_dir, tmp_path):
     with pytest.warns(UserWarning, match="CV reads optimistic"):
         labelled = main.pseudo_labelled(dataclasses.replace(cfg, pseudo_labels=str(plain)), seti, 0)
     assert labelled["target"].tolist() == [0.3] * len(test_ids)
+
+
+def _swa_statistics_on_two_processes(out_dir):
+    """debug_launcher's process: BatchNorm statistics of update_bn over this process's own batches, then
+    main.average_batch_norm; saved per rank (raw: before averaging, avg: after)."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+    from torch.optim.swa_utils import update_bn
+
+    AcceleratorState._reset_state(True)  # forked from pytest: form this process group's own state
+    accelerator = Accelerator(cpu=True)
+    rank = accelerator.process_index
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    update_bn(batches_of(rank), model)
+    raw = {k: v.clone() for k, v in model[1].state_dict().items()}
+    main.average_batch_norm(model, accelerator)
+    torch.save({"raw": raw, "avg": model[1].state_dict()}, f"{out_dir}/rank{rank}.pt")
+
+
+def batches_of(rank: int) -> list[torch.Tensor]:
+    """Three batches of process `rank`'s share: its own numbers, shifted and scaled by rank."""
+    g = torch.Generator().manual_seed(rank)
+    return [torch.randn(4, 3, 8, 8, generator=g) * (1 + rank) + rank for _ in range(3)]
+
+
+def test_swa_batch_norm_statistics_are_one_over_the_processes(tmp_path):
+    """After update_bn on each process's share, average_batch_norm leaves every process with the statistics one
+    process would compute over all the batches (before, each validated with its own)."""
+    from accelerate import debug_launcher
+    from torch.optim.swa_utils import update_bn
+
+    debug_launcher(_swa_statistics_on_two_processes, args=(str(tmp_path),), num_processes=2)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    assert not torch.allclose(ranks[0]["raw"]["running_mean"], ranks[1]["raw"]["running_mean"])
+    torch.manual_seed(0)
+    one = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    update_bn(batches_of(0) + batches_of(1), one)  # one process, all six batches
+    for key in ("running_mean", "running_var"):
+        assert torch.equal(ranks[0]["avg"][key], ranks[1]["avg"][key])
+        torch.testing.assert_close(ranks[0]["avg"][key], one[1].state_dict()[key])
+
+
+def test_an_epoch_reads_the_loss_back_once_not_every_micro_step(kaggle_dir, tmp_path, monkeypatch):
+    """main.py's loop makes no host read per batch (on a GPU each waits for the device): the losses are summed
+    where they are and read once at the end (and at a bar refresh, every main.LOSS_REFRESH batches)."""
+    cfg = cfg_with(data_dir=str(kaggle_dir), output_dir=str(tmp_path), exp="exp0001", n_folds=2, batch_size=2,
+                   num_workers=0, epochs=1)
+    run = main.set_up_fold(cfg, 0, seti.read_train(cfg), None)
+    reads = []
+    for name in ("item", "tolist", "__float__", "__bool__"):
+        real = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _real=real, **kwargs):
+            if sys._getframe(1).f_code.co_filename == main.__file__:
+                reads.append(sys._getframe(1).f_lineno)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    loss = main.train_epoch(run, 0)
+    assert run.steps_per_epoch == 4 and len(reads) == 1, reads  # 4 micro-steps, one read: the epoch's mean
+    assert 0.3 < loss < 3
