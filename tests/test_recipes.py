@@ -126,7 +126,7 @@ def test_quick_g2net_pretrain_pseudo_writes_a_valid_submission(tmp_path):
     assert sorted(oof["fold"].unique()) == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("recipe", RECIPES)
+@pytest.mark.parametrize("recipe", sorted(p.name for p in ROOT.glob("*.sh")))
 def test_quick_data_has_a_folder_of_its_own(recipe, tmp_path):
     """QUICK=1 without DATA generates and reads input/<competition>_quick, never the real data's input/<competition>."""
     env = {k: v for k, v in recipe_env(tmp_path, QUICK="1", LAUNCH="echo", PYTHON="echo").items() if k != "DATA"}
@@ -137,3 +137,22 @@ def test_quick_data_has_a_folder_of_its_own(recipe, tmp_path):
     for args in lines:
         if args[0] in ("main.py", "evaluate.py"):
             assert settings(args)["data_dir"].startswith(f"input/{competition}_quick")
+
+
+@pytest.mark.parametrize("recipe, exp", [("seti_cpu.sh", "exp0025"), ("g2net_cpu.sh", "exp0109")])
+def test_cpu_recipes_train_evaluate_and_blend_with_one_set_of_settings(recipe, exp, tmp_path):
+    commands = [c for c in printed(recipe, tmp_path, SET="epochs=3") if c[0] in ("main.py", "evaluate.py", "blend.py")]
+    assert [(c[0], "--oof" in c) for c in commands] == [("main.py", False), ("evaluate.py", True),
+                                                        ("evaluate.py", False), ("blend.py", False)]
+    assert option(commands[0], "--exp") == option(commands[1], "--exp") == exp
+    assert option(commands[-1], "--exps") == exp and "--classical" in commands[-1]
+    assert len({tuple(set_values(c)) for c in commands}) == 1  # every stage sees the training settings
+    load_config(exp, set_values(commands[0]))
+
+
+def test_quick_seti_cpu_recipe_writes_the_blended_submission(tmp_path):
+    out = run(ROOT, "bash", "seti_cpu.sh", env=recipe_env(tmp_path, QUICK="1", LAUNCH=sys.executable), timeout=900)
+    assert "| blend |" in out.stdout and "| on_off_score |" in out.stdout
+    sub = pd.read_csv(tmp_path / "outputs" / "seti_cpu" / "blend" / "submission.csv", dtype={"id": str})
+    sample = pd.read_csv(tmp_path / "input" / "sample_submission.csv", dtype={"id": str})
+    assert sub.id.tolist() == sample.id.tolist() and sub.target.between(0, 1).all()
