@@ -86,12 +86,20 @@ def test_every_script_exists():
     assert not missing, f"no such file: {missing}"
 
 
+def test_every_image_exists():
+    """The PNGs the docs show (`![...](file)`, relative to the doc)."""
+    missing = [(path.name, image) for path in DOCS for image in re.findall(r"!\[[^]]*\]\(([^)]+)\)", path.read_text())
+               if not (path.parent / image).is_file()]
+    assert not missing, f"no such image: {missing}"
+
+
 def test_the_checks_see_what_the_readme_names():
     """The patterns above find the README's commands (a test that passes on no match would check nothing)."""
     assert "data_dir" in named(KEY) and "torch" not in named(KEY)
     assert {"demo", "test", "install"} <= set(named(MAKE))
     assert "common.seti.synth" in named(MODULE)
     assert {"main.py", "evaluate.py", "blend.py"} <= set(named(SCRIPT))
+    assert "sensitivity.png" in (ROOT / "docs" / "BENCHMARKS.md").read_text()
 
 
 def test_config_doc_is_current():
