@@ -1,14 +1,20 @@
 """Batch augmentations and test-time views of the strain batch (B, 3, 4096) = (sample, detector H1/L1/V1,
 time), x1e20 and not yet whitened, on the device. All keep the label: a merger stays a merger.
 
-- swap_ligo: exchange H1 and L1 (the two LIGO detectors have similar noise and nearly opposite
-  orientation; the swapped sample looks like a wave from another sky position). V1 stays.
-- flip_sign: x -> -x (a polarisation/phase change of the wave).
+- swap_ligo: exchange H1 and L1 (the two LIGO detectors have nearly opposite orientation; the swapped
+  sample looks like a wave from another sky position). V1 stays. The swap happens AFTER whitening, in the
+  front end: each detector is whitened by its own spectrum, then the rows are exchanged. Their noise
+  differs (on the real data and the synthetic set), so a swap of the raw strain would whiten L1's data by
+  H1's spectrum. augment_batch and apply_view therefore leave the strain as it is and return a
+  StrainBatch that says which samples the front end swaps.
+- flip_sign: x -> -x (a polarisation/phase change of the wave); commutes with the (linear) whitening.
 - time_shift: move every detector of a sample by the same number of samples (inter-detector delays kept).
 """
 from typing import NamedTuple
 
 import torch
+
+from common.g2net.config import VIEW_COUNTS  # per front end: a CQT image has no sign-flip views
 
 N_SAMPLES = 4096
 # Default shift range, +-100 samples = +-49 ms: mergers sit at 1.5-1.9 s of the 2 s window, so a shifted
@@ -16,9 +22,21 @@ N_SAMPLES = 4096
 MAX_SHIFT = 100
 
 
+class StrainBatch(NamedTuple):
+    """Raw strain (B, 3, T) and the samples (B,) bool whose H1 and L1 the front end exchanges after
+    whitening each by its own spectrum (common.g2net.frontend.FrontEnd)."""
+    strain: torch.Tensor
+    swapped: torch.Tensor
+
+
 def swap_ligo(x: torch.Tensor) -> torch.Tensor:
-    """Exchange channels 0 and 1 (H1, L1) of (..., 3, T); V1 stays."""
+    """Exchange channels 0 and 1 (H1, L1) of (..., 3, T); V1 stays. Only on whitened strain (see above)."""
     return x[..., [1, 0, 2], :]
+
+
+def swap_where(x: torch.Tensor, swapped: torch.Tensor) -> torch.Tensor:
+    """x (B, 3, ...) with H1 and L1 exchanged in the samples where swapped (B,) is True."""
+    return torch.where(swapped.view(-1, *([1] * (x.dim() - 1))), swap_ligo(x), x)
 
 
 def flip_sign(x: torch.Tensor) -> torch.Tensor:
@@ -58,43 +76,43 @@ def _uniform(shape, generator, device) -> torch.Tensor:
 
 
 def augment_batch(x: torch.Tensor, y: torch.Tensor, p_swap: float, p_sign: float, p_shift: float,
-                  max_shift: int = MAX_SHIFT, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+                  max_shift: int = MAX_SHIFT, generator=None) -> tuple[torch.Tensor | StrainBatch, torch.Tensor]:
     """Each sample of x (B, 3, T) independently: H1/L1 swap with probability p_swap, sign flip with p_sign,
     a time shift uniform in [-max_shift, max_shift] samples with p_shift. Labels y unchanged. Random
-    numbers come from `generator` (any device) or torch's global RNG; the work happens on x's device."""
+    numbers come from `generator` (any device) or torch's global RNG; the work happens on x's device.
+    With p_swap > 0 the strain comes back as StrainBatch(strain, swapped): the front end swaps after
+    whitening."""
     b = x.shape[0]
     u = _uniform((3, b), generator, x.device)
-    if p_swap > 0:
-        x = torch.where((u[0] < p_swap)[:, None, None], swap_ligo(x), x)
     if p_sign > 0:
         x = x * torch.where(u[1] < p_sign, -1.0, 1.0).to(x.dtype)[:, None, None]
     if p_shift > 0 and max_shift > 0:
         shift = (_uniform(b, generator, x.device) * (2 * max_shift + 1)).floor().long() - max_shift
         x = time_shift(x, torch.where(u[2] < p_shift, shift, 0))
-    return x, y
+    return (StrainBatch(x, u[0] < p_swap) if p_swap > 0 else x), y
 
 
 class View(NamedTuple):
-    swap: bool  # H1 <-> L1
+    swap: bool  # H1 <-> L1 (after whitening)
     sign: bool  # x -> -x
 
 
 # the first n are as diverse as n allows: 1 identity, 2 + swap, 4 all combinations
 VIEWS = (View(False, False), View(True, False), View(False, True), View(True, True))
-VIEW_COUNTS = (1, 2, 4)
 
 
-def tta_views(n: int) -> list[View]:
-    """The first n of VIEWS; n is 1, 2 or 4."""
-    if n not in VIEW_COUNTS:
-        raise ValueError(f"tta={n!r} is not one of {', '.join(map(str, VIEW_COUNTS))}")
+def tta_views(n: int, front_end: str = "wave") -> list[View]:
+    """The first n of VIEWS; n is one of VIEW_COUNTS[front_end]."""
+    if n not in VIEW_COUNTS[front_end]:
+        raise ValueError(f"tta={n!r} is not one of {', '.join(map(str, VIEW_COUNTS[front_end]))} "
+                         f"(front_end={front_end})")
     return list(VIEWS[:n])
 
 
-def apply_view(x: torch.Tensor, view: View) -> torch.Tensor:
-    """View `view` of a strain (batch) x (..., 3, T)."""
-    if view.swap:
-        x = swap_ligo(x)
+def apply_view(x: torch.Tensor, view: View) -> torch.Tensor | StrainBatch:
+    """View `view` of a strain batch x (B, 3, T); a swap comes back as a StrainBatch (the front end swaps)."""
     if view.sign:
         x = flip_sign(x)
+    if view.swap:
+        return StrainBatch(x, torch.ones(x.shape[0], dtype=torch.bool, device=x.device))
     return x

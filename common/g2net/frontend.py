@@ -22,6 +22,9 @@ from scipy.signal.windows import tukey as _scipy_tukey
 from torch import nn
 from tqdm.auto import tqdm
 
+from common.g2net.augment import StrainBatch, swap_where
+from common.g2net.config import Config, cqt_problem, cqt_top
+
 SAMPLE_RATE = 2048
 N_SAMPLES = 4096
 DETECTORS = ("H1", "L1", "V1")
@@ -41,13 +44,13 @@ FOLD_SPECTRUM_FILE = "whitening_spectrum_folds.npz"  # fold_spectra's per-fold s
 SPECTRUM_VERSION = 2  # bump when the spectrum's computation changes: old cache files become stale
 FINGERPRINT_FILES = 4  # files whose bytes go into the cache fingerprint
 
-# nnAudio CQT1992v2 settings (the 3rd place's seed 000): 64 bins from 22 Hz at 21 per octave = 22-176 Hz,
-# hop 32 -> 129 frames over 2 s
-CQT_PARAMS = dict(sr=SAMPLE_RATE, hop_length=32, fmin=22, fmax=None, n_bins=64, bins_per_octave=21,
-                  window="nuttall", filter_scale=1, norm=1)
-# mean CQT magnitude of unit-variance white noise with these settings (measured: 1.24); dividing by it
-# puts whitened noise images at mean ~1, a chirp above that - a fixed scale keeps absolute loudness,
-# which per-image standardisation would throw away
+# nnAudio CQT1992v2 settings besides the band and hop (config keys cqt_fmin, cqt_n_bins, cqt_bins_per_octave,
+# cqt_hop; common.g2net.config has the defaults and the measurement behind them)
+CQT_FIXED = dict(sr=SAMPLE_RATE, fmax=None, window="nuttall", filter_scale=1, norm=1)
+# mean CQT magnitude of unit-variance white noise (measured: 1.24 at 21 and at 12 bins per octave; with norm=1
+# and nnAudio's librosa scaling it does not depend on the band). Dividing by it puts whitened noise images at
+# mean ~1, a chirp above that - a fixed scale keeps absolute loudness, which per-image standardisation would
+# throw away
 CQT_NOISE_MEAN = 1.24
 
 
@@ -270,18 +273,24 @@ class Whiten(nn.Module):
 class CQT(nn.Module):
     """(B, C, 4096) whitened strain -> (B, C, image_size, image_size) CQT magnitude / CQT_NOISE_MEAN.
 
-    nnAudio CQT1992v2 with CQT_PARAMS per channel: (B, C, 64, 129) (frequency 22-176 Hz low to high,
-    time), then bilinear resize to image_size x image_size when image_size > 0. Float32 even under
-    autocast. Its kernels are buffers (not trainable) and in state_dict: cqt.cqt_kernels_real/imag
-    (64, 1, 4096) and cqt.lenghts (64,), float32, 2.0 MiB.
+    nnAudio CQT1992v2 per channel, n_bins from fmin Hz at bins_per_octave, hop samples apart: (B, C,
+    n_bins, 4096 // hop + 1) (frequency low to high, time), then bilinear resize to image_size x image_size
+    when image_size > 0. Float32 even under autocast. Its kernels are buffers (not trainable) and in
+    state_dict: cqt.cqt_kernels_real/imag (n_bins, 1, kernel width) and cqt.lenghts (n_bins,).
     """
 
-    def __init__(self, image_size: int = 512):
+    def __init__(self, image_size: int = 512, fmin: float = Config.cqt_fmin, n_bins: int = Config.cqt_n_bins,
+                 bins_per_octave: int = Config.cqt_bins_per_octave, hop: int = Config.cqt_hop):
         super().__init__()
         from nnAudio.features import CQT1992v2
 
+        problem = cqt_problem(fmin, n_bins, bins_per_octave, hop)
+        if problem:
+            raise ValueError(problem)
         self.image_size = int(image_size)
-        self.cqt = CQT1992v2(**CQT_PARAMS, output_format="Magnitude", trainable=False, verbose=False)
+        self.band = (float(fmin), cqt_top(fmin, n_bins, bins_per_octave), int(bins_per_octave))
+        self.cqt = CQT1992v2(**CQT_FIXED, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
+                             hop_length=hop, output_format="Magnitude", trainable=False, verbose=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, n = x.shape
@@ -294,7 +303,8 @@ class CQT(nn.Module):
             return img / CQT_NOISE_MEAN
 
     def extra_repr(self) -> str:
-        return f"image_size={self.image_size}"
+        fmin, top, per_octave = self.band
+        return f"image_size={self.image_size}, {fmin:g}-{top:.0f} Hz at {per_octave} bins per octave"
 
 
 FRONT_ENDS = ("cqt", "wave")
@@ -302,19 +312,27 @@ FRONT_ENDS = ("cqt", "wave")
 
 class FrontEnd(nn.Module):
     """Strain batch (B, 3, 4096) x1e20 -> model input: kind "cqt" = Whiten then CQT, (B, 3, image_size,
-    image_size) (image_size 0: native 64 x 129); kind "wave" = Whiten only, (B, 3, 4096). No trainable
-    parameters; state_dict holds whiten.spectrum (and for "cqt" the CQT kernels)."""
+    image_size) (image_size 0: the CQT's native n_bins x frames); kind "wave" = Whiten only, (B, 3, 4096).
+    `cqt` holds CQT's keywords (fmin, n_bins, bins_per_octave, hop). No trainable parameters; state_dict
+    holds whiten.spectrum (and for "cqt" the CQT kernels).
+
+    The batch may come as a StrainBatch (common.g2net.augment: the H1/L1 swap of augment_batch and
+    apply_view): each detector is whitened by its own spectrum row, then the flagged samples have their
+    H1 and L1 exchanged."""
 
     out_channels = len(DETECTORS)
 
-    def __init__(self, kind: str, spectrum=None, bandpass=None, image_size: int = 512):
+    def __init__(self, kind: str, spectrum=None, bandpass=None, image_size: int = 512, **cqt):
         super().__init__()
         if kind not in FRONT_ENDS:
             raise ValueError(f"front end {kind!r} is not one of {', '.join(FRONT_ENDS)}")
         self.kind = kind
         self.whiten = Whiten(spectrum, bandpass)
-        self.cqt = CQT(image_size) if kind == "cqt" else None
+        self.cqt = CQT(image_size, **cqt) if kind == "cqt" else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.whiten(x)
+    def forward(self, x: torch.Tensor | StrainBatch) -> torch.Tensor:
+        if isinstance(x, StrainBatch):
+            x = swap_where(self.whiten(x.strain), x.swapped)
+        else:
+            x = self.whiten(x)
         return self.cqt(x) if self.cqt is not None else x

@@ -1,9 +1,15 @@
-"""G2Net augmentations and test-time views: label-preserving, what they claim, per sample."""
+"""G2Net augmentations and test-time views: label-preserving, what they claim, per sample; the H1/L1 swap
+after each detector's own whitening."""
+import numpy as np
 import pytest
 import torch
 
-from common.g2net.augment import (MAX_SHIFT, VIEWS, View, apply_view, augment_batch, flip_sign, swap_ligo,
-                                  time_shift, tta_views)
+from common.errors import UserError
+from common.g2net import synth
+from common.g2net.augment import (MAX_SHIFT, VIEWS, StrainBatch, View, apply_view, augment_batch, flip_sign,
+                                  swap_ligo, swap_where, time_shift, tta_views)
+from common.g2net.config import Config
+from common.g2net.frontend import FrontEnd, average_spectrum
 
 
 def batch(b=6, seed=0):
@@ -21,16 +27,25 @@ def test_ops_are_what_they_claim():
 def test_views_keep_labels_and_prefixes():
     assert tta_views(1) == [View(False, False)]
     assert tta_views(2) == list(VIEWS[:2]) and tta_views(4) == list(VIEWS)
+    assert tta_views(2, "cqt") == list(VIEWS[:2])
     assert len(set(VIEWS)) == 4
     with pytest.raises(ValueError, match="tta=3 is not one of 1, 2, 4"):
         tta_views(3)
+    with pytest.raises(ValueError, match=r"tta=4 is not one of 1, 2 \(front_end=cqt\)"):
+        tta_views(4, "cqt")  # the sign-flip views of a CQT image are its other views, bit for bit
     x, _ = batch()
     assert torch.equal(apply_view(x, VIEWS[0]), x)
-    assert torch.equal(apply_view(x, View(True, False)), swap_ligo(x))
     assert torch.equal(apply_view(x, View(False, True)), -x)
-    assert torch.equal(apply_view(x, View(True, True)), -swap_ligo(x))
-    for view in VIEWS:
-        assert torch.equal(apply_view(apply_view(x, view), view), x)  # each view is its own inverse
+    for view, sign in ((View(True, False), 1), (View(True, True), -1)):  # the front end swaps, after whitening
+        out = apply_view(x, view)
+        assert isinstance(out, StrainBatch) and torch.equal(out.strain, sign * x) and out.swapped.all()
+        assert torch.equal(swap_where(out.strain, out.swapped), sign * swap_ligo(x))
+
+
+def test_config_views_per_front_end():
+    assert Config().tta in (1, 2) and Config(front_end="wave", tta=4).tta == 4
+    with pytest.raises(UserError, match="tta=4 is not one of 1, 2 for front_end=cqt"):
+        Config(tta=4).validate()
 
 
 def test_time_shift_moves_all_detectors_together():
@@ -52,7 +67,7 @@ def test_time_shift_moves_all_detectors_together():
 def test_augment_batch_probabilities():
     x, y = batch(8)
     out, y_out = augment_batch(x, y, 1.0, 1.0, 0.0)
-    assert torch.equal(out, -swap_ligo(x)) and torch.equal(y_out, y)
+    assert torch.equal(out.strain, -x) and out.swapped.all() and torch.equal(y_out, y)
     out, y_out = augment_batch(x, y, 0.0, 0.0, 0.0, generator=torch.Generator().manual_seed(0))
     assert torch.equal(out, x) and torch.equal(y_out, y)
     out, _ = augment_batch(x, y, 0.0, 0.0, 1.0, max_shift=MAX_SHIFT, generator=torch.Generator().manual_seed(0))
@@ -63,11 +78,13 @@ def test_augment_batch_probabilities():
 def test_augment_batch_choices_are_per_sample_and_seeded():
     x, y = batch(32)
     runs = [augment_batch(x, y, 0.5, 0.5, 0.0, generator=torch.Generator().manual_seed(1))[0] for _ in range(2)]
-    assert torch.equal(runs[0], runs[1])  # reproducible with a seeded generator
+    assert all(torch.equal(a, b) for a, b in zip(*runs))  # reproducible with a seeded generator
+    out = swap_where(*runs[0])
     kinds = set()
     for b in range(32):
         for view in VIEWS:
-            if torch.equal(runs[0][b], apply_view(x[b], view)):
+            expected = apply_view(x[b:b + 1], view)
+            if torch.equal(out[b:b + 1], swap_where(*expected) if view.swap else expected):
                 kinds.add(view)
     assert len(kinds) == 4  # all four swap/sign combinations occur within one batch
     shifted = augment_batch(x, y, 0.0, 0.0, 0.5, max_shift=50, generator=torch.Generator().manual_seed(2))[0]
@@ -83,3 +100,37 @@ def test_time_shift_reads_nothing_back_from_the_device():
     waited for the device at every batch."""
     x = torch.zeros(2, 3, 4096, device="meta")
     assert time_shift(x, torch.zeros(2, dtype=torch.long, device="meta")).shape == x.shape
+
+
+@pytest.fixture(scope="module")
+def ligo_noise(tmp_path_factory):
+    """The generator's noise (H1 and L1 from distinct PSDs): 8 samples x1e20, and the spectrum of 32 others."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path_factory.mktemp("negatives")
+    paths = [folder / f"{i}.npy" for i in range(32)]
+    for path in paths:
+        np.save(path, synth.colored_noise(rng))
+    x = torch.tensor(np.stack([synth.colored_noise(rng) for _ in range(8)]) * 1e20, dtype=torch.float32)
+    return x, average_spectrum(paths, progress=False)
+
+
+def test_swap_whitens_each_detector_by_its_own_spectrum(ligo_noise):
+    """Swapped before whitening, L1's data would be whitened by H1's spectrum and H1's by L1's (std per
+    detector [0.54, 2.07, 1.04] here); swapped after, every detector keeps unit variance."""
+    x, spectrum = ligo_noise
+    wave, cqt = FrontEnd("wave", spectrum), FrontEnd("cqt", spectrum, image_size=0)
+    plain = wave(x)
+    assert torch.allclose(plain.std(dim=(0, 2)), torch.ones(3), atol=0.1)
+    trained, _ = augment_batch(x, torch.zeros(8), 1.0, 0.0, 0.0)
+    for swapped in (trained, apply_view(x, View(True, False))):
+        out = wave(swapped)
+        torch.testing.assert_close(out, swap_ligo(plain))
+        assert torch.allclose(out.std(dim=(0, 2)), torch.ones(3), atol=0.1)
+        torch.testing.assert_close(cqt(swapped), cqt(x)[:, [1, 0, 2]])  # the images of the swapped detectors
+
+
+def test_sign_flip_views_of_a_cqt_are_bit_identical(ligo_noise):
+    x, spectrum = ligo_noise
+    cqt = FrontEnd("cqt", spectrum, image_size=0)
+    assert torch.equal(cqt(apply_view(x, View(False, True))), cqt(x))
+    assert torch.equal(cqt(apply_view(x, View(True, True))), cqt(apply_view(x, View(True, False))))
