@@ -43,9 +43,14 @@ def test_views_keep_labels_and_prefixes():
 
 
 def test_config_views_per_front_end():
+    from common.g2net import competition
+
     assert Config().tta in (1, 2) and Config(front_end="wave", tta=4).tta == 4
     with pytest.raises(UserError, match="tta=4 is not one of 1, 2 for front_end=cqt"):
         Config(tta=4).validate()
+    # the count evaluate.py's --tta N asks for is the count it gets, whatever the default
+    assert [len(competition.tta_views(Config(), n)) for n in (1, 2)] == [1, 2]
+    assert len(competition.tta_views(Config(front_end="wave"), 4)) == 4
 
 
 def test_time_shift_moves_all_detectors_together():
