@@ -17,7 +17,8 @@ for G2Net (float16 strain loses in-band precision after whitening). The build wr
 and renames them, the manifest last, and deletes the old manifest first: an interrupted build leaves
 no pack that reads as complete.
 
-Training and evaluation use the pack automatically (`packed=True`, the default): the competition's
+Training and evaluation use the pack automatically (`packed=True`, the default; the pack in their config's
+`pack_dir`: give them the `--set pack_dir=DIR` the build had): the competition's
 make_dataset reads rows of the memmap, opened lazily in each loader worker, instead of the files.
 Before that, every sample used is checked against the pack: its file's path must be listed and its
 size and mtime_ns unchanged. A stale or incomplete pack stops the run with a one-line UserError
