@@ -10,7 +10,7 @@
 PY := .venv/bin/python
 DEMO_SET ?= data_dir=input/seti_demo output_dir=outputs/demo image_size=96 epochs=6 batch_size=16 n_folds=2 \
 	num_workers=1 wandb=false
-G2NET_DEMO_SET ?= data_dir=input/g2net output_dir=outputs/demo-g2net model_name=resnet18 image_size=64 epochs=3 \
+G2NET_DEMO_SET ?= data_dir=input/g2net_demo output_dir=outputs/demo-g2net model_name=resnet18 image_size=64 epochs=3 \
 	batch_size=32 num_workers=1 wandb=false
 COMPETITION ?= seti
 
@@ -28,16 +28,18 @@ demo-seti: .venv/installed
 	@test -f input/seti_demo/train_labels.csv || $(PY) -m common.seti.synth --out input/seti_demo --train 480 --test 120 \
 		--old 0 --snr-min 12 --snr-max 120 --seed 1 --workers 2
 	OMP_NUM_THREADS=2 $(PY) main.py --exp exp0025 --resume --set $(DEMO_SET)
+	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0025 --oof --set $(DEMO_SET)
 	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0025 --set $(DEMO_SET)
-	$(PY) -m common.baseline --exp exp0025 --set $(DEMO_SET)
-	$(PY) -m common.report --output-dir outputs/demo --out outputs/demo/report
+	$(PY) blend.py --exps exp0025 --classical --out outputs/demo/blend/submission.csv --set $(DEMO_SET)
+	$(PY) -m common.report --output-dir outputs/demo
 
 demo-g2net: .venv/installed
-	@test -d input/g2net/train || $(PY) -m common.g2net.synth --out input/g2net --train 800 --test 200
+	@test -d input/g2net_demo/train || $(PY) -m common.g2net.synth --out input/g2net_demo --train 800 --test 200
 	OMP_NUM_THREADS=2 $(PY) main.py --exp exp0101 --resume --set $(G2NET_DEMO_SET)
+	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0101 --oof --set $(G2NET_DEMO_SET)
 	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0101 --set $(G2NET_DEMO_SET)
-	$(PY) -m common.baseline --exp exp0101 --set $(G2NET_DEMO_SET)
-	$(PY) -m common.report --output-dir outputs/demo-g2net --out outputs/demo-g2net/report
+	$(PY) blend.py --exps exp0101 --classical --out outputs/demo-g2net/blend/submission.csv --set $(G2NET_DEMO_SET)
+	$(PY) -m common.report --output-dir outputs/demo-g2net
 
 test: .venv/installed
 	$(PY) -m pytest -q tests

@@ -17,7 +17,7 @@ its tta_average) with the statistics. The CV AUC of every input and of the blend
 out-of-fold samples; the blend's is out of fold (common.blend.cross_validate).
 
 Writes the submission (default `<output_dir>/blend/<name>/submission.csv`), beside it `<stem>_weights.json`
-(method, inputs, weights, CV AUCs) and `oof.csv` (every input's and the blend's out-of-fold score).
+(method, inputs, weights, CV AUCs) and `<stem>_oof.csv` (every input's and the blend's out-of-fold score).
 """
 import argparse
 import json
@@ -65,11 +65,12 @@ def view_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c.startswith("view")]
 
 
-def experiment_logits(cfg, overrides: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def experiment_logits(cfg, overrides: str, test: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """An experiment's out-of-fold rows (id, target, fold, view...: oof_views.csv when it has the test's views,
-    else oof.csv's one view), its test rows (id, fold, view...: every view) and a sentence saying which views
-    the out-of-fold rows hold."""
-    test = read_csv(logits_csv(cfg.exp_dir() / "submission.csv"), f"python evaluate.py --exp {cfg.exp}{overrides}")
+    else oof.csv's one view), its test rows (id, fold, view...: every view; `test`, else the table evaluate.py
+    wrote) and a sentence saying which views the out-of-fold rows hold."""
+    if test is None:
+        test = read_csv(logits_csv(cfg.exp_dir() / "submission.csv"), f"python evaluate.py --exp {cfg.exp}{overrides}")
     views = view_columns(test)
     oof_views = cfg.exp_dir() / "oof_views.csv"
     if oof_views.is_file() and view_columns(pd.read_csv(oof_views, nrows=1)) == views:
@@ -81,14 +82,15 @@ def experiment_logits(cfg, overrides: str) -> tuple[pd.DataFrame, pd.DataFrame, 
     return oof.rename(columns={"logit": "view0"})[["id", "target", "fold", "view0"]], test, how
 
 
-def input_tables(cfgs: list, method: str, overrides: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def input_tables(cfgs: list, method: str, overrides: str, test_logits: dict | None = None):
     """(out-of-fold rows, test rows, notes): one column per experiment. logistic: the experiment's logit
     averaged over the out-of-fold rows' views, test rows per fold model on the same views; mean and rank: its
-    submission's score (all folds and views), one test row per sample (fold -1)."""
+    submission's score (all folds and views), one test row per sample (fold -1). test_logits: {exp: the table
+    evaluate.py writes}, for test samples scored elsewhere (bench.sensitivity)."""
     train = test = None
     notes = []
     for cfg in cfgs:
-        oof, logits, how = experiment_logits(cfg, overrides)
+        oof, logits, how = experiment_logits(cfg, overrides, (test_logits or {}).get(cfg.exp))
         views = view_columns(oof)
         if method == "logistic":  # fitted: the test rows hold the views the fit saw
             oof = oof.assign(**{cfg.exp: oof[views].mean(1)})[["id", "target", "fold", cfg.exp]]
@@ -115,12 +117,12 @@ def merge_same(left: pd.DataFrame, right: pd.DataFrame, on: list[str], what: str
     return merged
 
 
-def add_classical(cfg, train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """train and test with the competition's classical statistics as columns (the same for every fold model)."""
-    comp = competition(cfg)
-    labelled = comp.read_train(cfg).set_index("id").loc[train["id"]].reset_index()
+def add_classical(cfg, train: pd.DataFrame, test: pd.DataFrame, samples: pd.DataFrame):
+    """train and test with the competition's classical statistics as columns (the same for every fold model) and
+    their names; the test statistics from `samples` (id, path)."""
+    labelled = competition(cfg).read_train(cfg).set_index("id").loc[train["id"]].reset_index()
     train = train.join(classical_features(cfg, labelled).set_index(train.index))
-    unique = comp.read_test(cfg).set_index("id").loc[test["id"].drop_duplicates()].reset_index()
+    unique = samples.set_index("id").loc[test["id"].drop_duplicates()].reset_index()
     features = classical_features(cfg, unique).set_index(unique["id"])
     test = test.join(features, on="id")
     return train, test, list(features.columns)
@@ -131,22 +133,25 @@ def auc_table(train: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"input": columns, "CV AUC": [roc_auc_score(y, train[c]) for c in columns]})
 
 
-def blend(cfgs: list, method: str = "logistic", classical: bool = False, overrides: str = ""):
+def blend(cfgs: list, method: str = "logistic", classical: bool = False, overrides: str = "",
+          test_logits: dict | None = None, samples: pd.DataFrame | None = None):
     """The blend of the experiments cfgs (and the classical statistics): (blend fitted on all out-of-fold rows,
-    out-of-fold table with a `blend` column, test scores in sample_submission.csv order, notes)."""
+    out-of-fold table with a `blend` column, test scores in the order of `samples`, notes). samples: the test
+    samples (id, path; default sample_submission.csv's), scored by test_logits ({exp: evaluate.py's table},
+    default the files evaluate.py wrote)."""
     check_split(cfgs)
-    train, test, notes = input_tables(cfgs, method, overrides)
+    samples = competition(cfgs[0]).read_test(cfgs[0]) if samples is None else samples
+    train, test, notes = input_tables(cfgs, method, overrides, test_logits)
     inputs = [cfg.exp for cfg in cfgs]
     if classical:
-        train, test, stats = add_classical(cfgs[0], train, test)
+        train, test, stats = add_classical(cfgs[0], train, test, samples)
         inputs += stats
     if method == "logistic" and train["fold"].nunique() < 2:
         raise UserError("a logistic blend is scored out of fold: it needs the out-of-fold rows of 2 folds or more "
                         "(train all folds of each experiment)")
     model = Blend(method, inputs)
     train["blend"] = cross_validate(model, train)
-    ids = competition(cfgs[0]).read_test(cfgs[0])["id"]
-    return model.fit(train), train, apply_per_fold(model, test, ids), notes
+    return model.fit(train), train, apply_per_fold(model, test, samples["id"]), notes
 
 
 def write_outputs(cfg, model: Blend, train: pd.DataFrame, scores: np.ndarray, out: Path, table: pd.DataFrame) -> None:
@@ -155,7 +160,7 @@ def write_outputs(cfg, model: Blend, train: pd.DataFrame, scores: np.ndarray, ou
     validate_submission(sub, sample, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     sub.to_csv(out, index=False)
-    train.to_csv(out.parent / "oof.csv", index=False)
+    train.to_csv(out.with_name(f"{out.stem}_oof.csv"), index=False)
     record = dict(method=model.method, inputs=model.inputs, weights=model.weights(),
                   cv_auc=dict(zip(table["input"], table["CV AUC"].round(5))))
     out.with_name(f"{out.stem}_weights.json").write_text(json.dumps(record, indent=2))
@@ -183,7 +188,8 @@ def main(argv=None):
     name = "+".join([*(c.exp for c in cfgs), *(["classical"] if args.classical else [])]) + f"-{args.method}"
     out = Path(args.out or Path(cfgs[0].output_dir) / "blend" / name / "submission.csv")
     write_outputs(cfgs[0], model, train, scores, out, table)
-    print(f"wrote {out} ({len(scores)} rows), {out.with_name(out.stem + '_weights.json')} and {out.parent / 'oof.csv'}")
+    print(f"wrote {out} ({len(scores)} rows), {out.with_name(out.stem + '_weights.json')} and "
+          f"{out.with_name(out.stem + '_oof.csv')}")
 
 
 if __name__ == "__main__":

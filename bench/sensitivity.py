@@ -12,13 +12,14 @@ all negatives) and detection rate (share of the bin's needles flagged).
 
 The classical search is SETI's baseline, an incoherent dedoppler (common/seti/baseline.py).
 
---stack scores a second-level model instead of the network alone: a logistic regression on the network's
-logit and the cadence's 10 dedoppler statistics (common.seti.dedoppler.peak_features), fitted on the
-experiment's out-of-fold logits of its training cadences (oof.csv: each fold's model on the cadences it
-did not train on; the cadences are read from the data_dir in the run's config.json) and applied to the test
-cadences' fold- and view-averaged logit. The network's time per cadence then includes the statistics of
-the training cadences.
+--stack adds a third method, `blend`: blend.py's logistic regression on the network's logit and the cadence's
+10 dedoppler statistics (`python blend.py --exps EXP --classical`), fitted on the experiment's out-of-fold
+logits of its training cadences (oof.csv, or oof_views.csv with the views scored here; the cadences are read
+from the data_dir in the run's config.json) and applied to each fold model's test logits, the outputs
+averaged. Each method's AUC comes with its difference to the classical search and that difference's 95%
+paired bootstrap interval.
 """
+import dataclasses
 import argparse
 import json
 import os
@@ -31,23 +32,21 @@ import pandas as pd
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
+import blend
 from bench import report
 from common.accel import make_accelerator
 from common.competition import competition
 from common.config import add_config_args, config_from_args
-from common.seti.baseline import classical_scores, peak_feature_table
+from common.seti.baseline import classical_scores
 from common.seti.dedoppler import MAX_DRIFT
-from common.seti.data import read_test, read_train
+from common.seti.data import read_test
 from common.errors import UserError, cli
-from common.metrics import combine
+from common.metrics import combine, views_table
 from evaluate import load_fold_models, predict_views
 
-METHODS = ("network", "classical")
+METHODS = ("network", "classical", "blend")  # those a run scores, in this order (blend: with --stack)
 DRIFT_EDGES = (0, 2, 5, 10, 20, 30, np.inf)  # |drift rate|, channels per scan
 NEGATIVE_KINDS = ("noise", "rfi", "off_only")
 
@@ -64,25 +63,20 @@ def network_scores(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
     return combine(network_logits(cfg, df, n_views), cfg.tta_average)
 
 
-def stacked_scores(cfg, df: pd.DataFrame, logits: np.ndarray, max_drift: int) -> np.ndarray:
-    """The second-level model's score of df (--stack, above), fitted on the experiment's oof.csv."""
-    oof_csv = cfg.exp_dir() / "oof.csv"
-    if not oof_csv.is_file():
-        raise UserError(f"{oof_csv} not found; --stack fits on the out-of-fold predictions of all folds: train "
-                        f"them first (python main.py --exp {cfg.exp})")
-    saved = cfg.exp_dir() / "config.json"  # the data_dir the folds trained on (the test set may be elsewhere)
-    train_dir = json.loads(saved.read_text())["data_dir"] if saved.is_file() else cfg.data_dir
-    oof = pd.read_csv(oof_csv, dtype={"id": str})[["id", "logit"]]
-    train = read_train(train_dir, cfg.n_folds, cfg.seed).merge(oof, on="id")
-    if train.empty:
-        raise UserError(f"{oof_csv} holds none of the training cadences of {train_dir}; retrain the experiment")
+def training_config(cfg):
+    """cfg with the data_dir its folds trained on (the run's config.json; the test set may be elsewhere)."""
+    saved = cfg.exp_dir() / "config.json"
+    return dataclasses.replace(cfg, data_dir=json.loads(saved.read_text())["data_dir"]) if saved.is_file() else cfg
 
-    def features(paths, logit):
-        return np.c_[logit, peak_feature_table(paths, max_drift, cfg.batch_size, cfg.num_workers)]
 
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-    model.fit(features(train.path, train.logit), train.target.round())
-    return model.decision_function(features(df.path, logits.reshape(-1, len(df)).mean(0)))
+def blend_scores(cfg, df: pd.DataFrame, logits: np.ndarray, fold_ids) -> np.ndarray:
+    """blend.py's logistic blend of the network and the competition's classical statistics, applied to df's
+    samples scored by `logits` (fold models, views, len(df)) of the folds fold_ids."""
+    table = pd.concat([views_table(df["id"], fold, fold_logits) for fold, fold_logits in zip(fold_ids, logits)])
+    model, train, scores, notes = blend.blend([training_config(cfg)], "logistic", classical=True,
+                                              test_logits={cfg.exp: table}, samples=df[["id", "path"]])
+    print("\n".join(notes))
+    return scores
 
 
 def test_set(data_dir) -> pd.DataFrame:
@@ -101,10 +95,15 @@ def test_set(data_dir) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def methods(df: pd.DataFrame) -> list[str]:
+    """The methods df holds scores of."""
+    return [m for m in METHODS if m in df]
+
+
 def rates(df: pd.DataFrame, fpr: float) -> pd.DataFrame:
     """df with a `<method>_flagged` column per method (score above the (1 - fpr) negatives quantile)."""
     negatives = df[df.target == 0]
-    return df.assign(**{f"{m}_flagged": df[m] > np.quantile(negatives[m], 1 - fpr) for m in METHODS})
+    return df.assign(**{f"{m}_flagged": df[m] > np.quantile(negatives[m], 1 - fpr) for m in methods(df)})
 
 
 def auc(needles: pd.DataFrame, negatives: pd.DataFrame, method: str) -> float:
@@ -114,14 +113,14 @@ def auc(needles: pd.DataFrame, negatives: pd.DataFrame, method: str) -> float:
     return roc_auc_score(y, np.r_[needles[method], negatives[method]])
 
 
-def auc_difference(df: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """Network AUC - classical AUC over all cadences, with its 95% paired bootstrap interval (needles and
+def auc_difference(df: pd.DataFrame, method: str = "network", n_boot: int = 2000, seed: int = 0):
+    """`method`'s AUC - the classical AUC over all cadences, with its 95% paired bootstrap interval (needles and
     negatives resampled separately, both methods scored on the same resample)."""
     rng = np.random.default_rng(seed)
     needles, negatives = df[df.target == 1], df[df.target == 0]
 
     def difference(pos, neg):
-        return auc(pos, neg, "network") - auc(pos, neg, "classical")
+        return auc(pos, neg, method) - auc(pos, neg, "classical")
 
     boots = [difference(needles.iloc[rng.integers(len(needles), size=len(needles))],
                         negatives.iloc[rng.integers(len(negatives), size=len(negatives))]) for _ in range(n_boot)]
@@ -135,7 +134,7 @@ def by_bin(df: pd.DataFrame, column: str, bins) -> pd.DataFrame:
     rows = []
     for name, part in needles.groupby(bins, observed=True, sort=True):
         row = {column: name, "needles": len(part)}
-        for m in METHODS:
+        for m in methods(df):
             row[f"{m} AUC"] = auc(part, negatives, m)
             row[f"{m} detected"] = part[f"{m}_flagged"].mean()
         rows.append(row)
@@ -150,7 +149,7 @@ def by_kind(df: pd.DataFrame) -> pd.DataFrame:
     for kind in ("needle", *NEGATIVE_KINDS):
         part = df[df.kind == kind]
         row = {"kind": kind, "n": len(part)}
-        for m in METHODS:
+        for m in methods(df):
             row[f"{m} median"], row[f"{m} p99"] = np.quantile(part[m], [0.5, 0.99]) if len(part) else (np.nan,) * 2
             row[f"{m} flagged"] = part[f"{m}_flagged"].mean()
             row[f"{m} AUC"] = auc(needles, df[df.target == 0] if kind == "needle" else part, m)
@@ -197,34 +196,37 @@ def spans(labels: pd.Series, mask: np.ndarray) -> str:
     return ", ".join(runs)
 
 
-def answer(snr_table: pd.DataFrame, fpr: float) -> str:
-    """The sentence: at what SNR does the network find needles that the classical search misses?
+def answer(snr_table: pd.DataFrame, fpr: float, method: str = "network") -> str:
+    """The sentence: at what SNR does `method` (the network, or the blend) find needles that the classical
+    search misses?
 
     A bin counts as won by a method when its detection rate is ahead by more than two standard errors
     of the difference (binomial, the two methods taken as independent).
     """
     snr = bin_centres(snr_table.snr)
-    net, cls, n = (snr_table[c].to_numpy() for c in ("network detected", "classical detected", "needles"))
+    net, cls, n = (snr_table[c].to_numpy() for c in (f"{method} detected", "classical detected", "needles"))
     se = np.sqrt((net * (1 - net) + cls * (1 - cls)) / n)
     ahead, behind = spans(snr_table.snr, net - cls > 2 * se), spans(snr_table.snr, cls - net > 2 * se)
-    text = (f"At a {fpr * 100:g}% false-alarm rate the network detects half of the needles at SNR "
+    text = (f"At a {fpr * 100:g}% false-alarm rate the {method} detects half of the needles at SNR "
             f"{snr_at_half(snr, net)}, the classical search at SNR {snr_at_half(snr, cls)}. ")
     if ahead:
-        text += f"The network finds needles that the classical search misses at SNR {ahead}"
+        text += f"The {method} finds needles that the classical search misses at SNR {ahead}"
     else:
-        text += "At no SNR does the network find needles that the classical search misses"
+        text += f"At no SNR does the {method} find needles that the classical search misses"
     if behind:
         text += f"; the classical search finds more at SNR {behind}"
     return text + " (bins whose detection rates differ by more than two standard errors)."
 
 
 def plot(snr_table: pd.DataFrame, png: Path, title: str) -> Path:
-    """Detection rate against SNR for both methods, with binomial standard errors."""
+    """Detection rate against SNR for each method, with binomial standard errors."""
     fig = Figure(figsize=(6, 4), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     snr, n = bin_centres(snr_table.snr), snr_table.needles.to_numpy()
-    for m, style in zip(METHODS, ("o-", "s--")):
+    for m, style in zip(METHODS, ("o-", "s--", "D-")):
+        if f"{m} detected" not in snr_table:
+            continue
         p = snr_table[f"{m} detected"].to_numpy()
         ax.errorbar(snr, p, yerr=np.sqrt(p * (1 - p) / n), fmt=style, capsize=3, label=m)
     ax.set(xscale="log", xlabel="SNR (per scan, setigen convention; bin centres)", ylabel="detection rate",
@@ -253,8 +255,8 @@ def parse_args(argv=None):
     p.add_argument("--tta", type=int, choices=(1, 2, 4, 8, 16), help="test-time views (default: config tta)")
     p.add_argument("--max-drift", type=int, default=MAX_DRIFT, help=f"classical drift grid, channels per scan (default {MAX_DRIFT})")
     p.add_argument("--snr-bins", type=int, default=6, help="number of SNR bins (default 6)")
-    p.add_argument("--stack", action="store_true", help="score the network's logit and the dedoppler statistics "
-                   "combined by a logistic regression fitted on the experiment's oof.csv (above)")
+    p.add_argument("--stack", action="store_true", help="also score blend.py's blend of the network's logit and the "
+                   "dedoppler statistics (above)")
     p.add_argument("--write", action="store_true", help="write the results into --doc and the plot to --png")
     p.add_argument("--doc", default=str(report.DOC), help="Markdown file for --write (default docs/BENCHMARKS.md)")
     p.add_argument("--png", help="plot path (default: sensitivity.png next to --doc with --write, "
@@ -271,15 +273,16 @@ def setup_line(cfg, args, df: pd.DataFrame, n_views: int, seconds: dict) -> str:
     folds = " ".join(map(str, cfg.fold_ids()))
     views = f"{len(competition(cfg).tta_views(cfg, n_views))} views"
     views += " (those it trained with)" if n_views == 0 else ""
-    aucs = ", ".join(f"{m} {auc(needles, negatives, m):.3f}" for m in METHODS)
-    times = ", ".join(f"{m} {seconds[m] / len(df) * 1000:.0f} ms" for m in METHODS)
-    diff, low, high = auc_difference(df)
-    how = "mean logit stacked with the dedoppler statistics (--stack)" if args.stack else f"{cfg.tta_average} average"
+    aucs = ", ".join(f"{m} {auc(needles, negatives, m):.3f}" for m in methods(df))
+    times = ", ".join(f"{m} {seconds[m] / len(df) * 1000:.0f} ms" for m in methods(df))
+    differences = "; ".join(f"{m} - classical {d:+.3f}, 95% paired bootstrap interval {lo:+.3f} to {hi:+.3f}"
+                            for m in methods(df) if m != "classical" for d, lo, hi in [auc_difference(df, m)])
+    blended = ("; blend: blend.py's logistic blend of the network's logit and the 10 dedoppler statistics, fitted "
+               "out of fold on the training cadences and applied per fold model" if args.stack else "")
     return (f"{cfg.exp} ({cfg.model_name}, {cfg.layout}, {cfg.image_size} px, folds {folds}, {views}, "
-            f"{how}) against the dedoppler search (drift grid +-{args.max_drift} channels "
+            f"{cfg.tta_average} average{blended}) against the dedoppler search (drift grid +-{args.max_drift} channels "
             f"per scan) on {len(df)} test cadences of {cfg.data_dir} ({len(needles)} needles); threshold: "
-            f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs} (network - "
-            f"classical {diff:+.3f}, 95% paired bootstrap interval {low:+.3f} to {high:+.3f}). "
+            f"{args.fpr:g} false-alarm rate on the {len(negatives)} negatives. Overall AUC: {aucs} ({differences}). "
             f"Time per cadence: {times}.")
 
 
@@ -294,8 +297,12 @@ def main(argv=None):
     n_views = args.tta or cfg.tta
     start = time.perf_counter()
     logits = network_logits(cfg, df, n_views)
-    df["network"] = stacked_scores(cfg, df, logits, args.max_drift) if args.stack else combine(logits, cfg.tta_average)
+    df["network"] = combine(logits, cfg.tta_average)
     seconds = {"network": time.perf_counter() - start}
+    if args.stack:
+        start = time.perf_counter()
+        df["blend"] = blend_scores(cfg, df, logits, cfg.fold_ids())
+        seconds["blend"] = seconds["network"] + time.perf_counter() - start  # the network's logits, then the blend
     start = time.perf_counter()
     df["classical"] = classical_scores(df["path"], args.max_drift, cfg.batch_size, cfg.num_workers)
     seconds["classical"] = time.perf_counter() - start
@@ -309,8 +316,8 @@ def main(argv=None):
         "kind (negatives: share flagged; AUC of all needles against that kind)": by_kind(df),
     }
     sections = [f"By {name}:\n\n{to_markdown(table)}" for name, table in tables.items()]
-    body = "\n\n".join([setup_line(cfg, args, df, n_views, seconds), *sections,
-                         f"**{answer(tables['SNR'], args.fpr)}**"])
+    answers = [f"**{answer(tables['SNR'], args.fpr, m)}**" for m in methods(df) if m != "classical"]
+    body = "\n\n".join([setup_line(cfg, args, df, n_views, seconds), *sections, *answers])
     print(f"\n{body}\n")
 
     default_png = Path(args.doc).parent if args.write else cfg.exp_dir()

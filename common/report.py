@@ -1,12 +1,15 @@
 """Report of all runs: a Markdown table and a PNG of their OOF ROC curves and validation AUC per epoch.
 
-    python -m common.report [--output-dir outputs] [--out docs/report]
+    python -m common.report [--output-dir outputs] [--out OUTPUT_DIR/report]
 
 Writes OUT.md (also printed) and OUT.png. One row per experiment, its latest line in
 <output-dir>/summary.csv; the competition and the parent come from the run's config.json, the change from the first
-docstring line of exp/<exp>.py. The PNG's left panel holds each run's ROC curve over its out-of-fold
-predictions (<exp>/oof.csv), the right one its validation AUC per epoch (<exp>/fold*/metrics.csv):
-thin lines per fold, a thick line for their mean.
+docstring line of exp/<exp>.py; a run that trained fewer folds than its n_folds shows its folds' validation AUC,
+which the cell says. The PNG's left panel holds each run's ROC curve over its out-of-fold predictions
+(<exp>/oof.csv), the right one its validation AUC per epoch (<exp>/fold*/metrics.csv): thin lines per fold, a
+thick line for their mean. Each blend of blend.py in <output-dir>/blend/ adds its out-of-fold ROC (black) and
+that of its best classical statistic (grey, on the same samples), and both AUCs as marked lines beside the
+training curves. The title states the budget (model, image size, epochs, folds, samples).
 """
 import argparse
 import json
@@ -49,7 +52,8 @@ def runs_table(output_dir: Path) -> pd.DataFrame:
     runs["parent"] = [c.get("parent", "") for c in configs]
     runs["competition"] = [c.get("competition", "seti") for c in configs]  # runs before G2Net were SETI
     runs["change"] = [experiment_summary(exp) if exp in list_experiments() else "" for exp in runs["exp"]]
-    return runs[list(HEADER)]
+    runs["all_folds"] = [len(str(f).split()) >= c.get("n_folds", 0) for f, c in zip(runs["folds"], configs)]
+    return runs[[*HEADER, "all_folds"]]
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -58,23 +62,47 @@ def to_markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(HEADER.values()) + " |",
              "|" + "|".join("---:" if key in numeric else "---" for key in HEADER) + "|"]
     for row in table.itertuples(index=False):
-        cells = [row.exp, row.competition, row.parent, row.change, f"{row.cv_auc:.4f}", row.folds,
-                 f"{row.minutes:.1f}"]
+        auc = f"{row.cv_auc:.4f}" + ("" if row.all_folds else f" (valid AUC of fold {row.folds} only)")
+        cells = [row.exp, row.competition, row.parent, row.change, auc, row.folds, f"{row.minutes:.1f}"]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def plot_roc(ax, run_dir: Path, label: str, color) -> None:
-    """ROC curve of a run's out-of-fold predictions, labelled with its AUC (nothing without oof.csv)."""
-    oof_csv = run_dir / "oof.csv"
-    if not oof_csv.is_file():
-        return
-    oof = pd.read_csv(oof_csv)
+def plot_roc(ax, oof: pd.DataFrame, column: str, label: str, **style) -> float | None:
+    """ROC curve of oof[column] against oof.target, labelled with its AUC; the AUC (None with one class)."""
     y = oof["target"].round()
     if y.nunique() < 2:
-        return
-    fpr, tpr, _ = roc_curve(y, oof["pred"])
-    ax.plot(fpr, tpr, color=color, lw=1.5, label=f"{label} ({roc_auc_score(y, oof['pred']):.4f})")
+        return None
+    auc = roc_auc_score(y, oof[column])
+    fpr, tpr, _ = roc_curve(y, oof[column])
+    ax.plot(fpr, tpr, label=f"{label} ({auc:.4f})", **style)
+    return auc
+
+
+def blends(output_dir: Path) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """Each blend.py output under output_dir/blend/: (name, out-of-fold table, its classical inputs)."""
+    found = []
+    for weights in sorted((output_dir / "blend").rglob("*_weights.json")):
+        oof_csv = weights.with_name(weights.name.replace("_weights.json", "_oof.csv"))
+        if oof_csv.is_file():
+            record = json.loads(weights.read_text())
+            classical = [c for c in record["inputs"] if c not in list_experiments()]
+            found.append((weights.parent.name, pd.read_csv(oof_csv), classical))
+    return found
+
+
+def plot_blends(roc_ax, train_ax, output_dir: Path) -> None:
+    """The blends' out-of-fold ROC and their best classical statistic's, with both AUCs marked on train_ax."""
+    for name, oof, classical in blends(output_dir):
+        marks = [(plot_roc(roc_ax, oof, "blend", f"blend {name}", color="black", lw=2), "black", "-", "*")]
+        if classical:
+            best = max(classical, key=lambda c: roc_auc_score(oof["target"].round(), oof[c]))
+            marks.append((plot_roc(roc_ax, oof, best, f"classical: {best}", color="grey", lw=1.5, ls="--"),
+                          "grey", "--", "D"))
+        for auc, color, ls, marker in marks:
+            if auc is not None:
+                train_ax.axhline(auc, color=color, ls=ls, lw=1)
+                train_ax.plot([1], [auc], marker=marker, color=color, ms=8, transform=train_ax.get_yaxis_transform())
 
 
 def plot_training(ax, run_dir: Path, label: str, color) -> None:
@@ -89,30 +117,57 @@ def plot_training(ax, run_dir: Path, label: str, color) -> None:
     ax.plot(mean.index + 1, mean.values, color=color, lw=2, marker="o", ms=3, label=label)
 
 
+def budget(output_dir: Path, exp: str) -> str:
+    """What a run cost: model, image size, epochs, folds and out-of-fold samples (from config.json, oof.csv)."""
+    c = run_config(output_dir / exp)
+    oof_csv = output_dir / exp / "oof.csv"
+    samples = f", {sum(1 for _ in oof_csv.open()) - 1} samples" if oof_csv.is_file() else ""
+    size = f", {c['image_size']} px" if c.get("image_size") else ""
+    folds = len(c.get("folds") or range(c.get("n_folds", 0)))
+    return f"{c.get('model_name', '?')}{size}, {c.get('epochs', '?')} epochs, {folds} of {c.get('n_folds', '?')} folds{samples}"
+
+
 def save_report_png(table: pd.DataFrame, output_dir: Path, png: Path) -> Path:
-    """Two panels: OOF ROC curves and validation AUC per epoch, one colour per run."""
-    fig = Figure(figsize=(13, 5.5), layout="constrained")
+    """Two panels: OOF ROC curves and validation AUC per epoch, one colour per run, the blends in black and
+    grey; legends below the panels; the budget in the title (in each label when the runs' budgets differ)."""
+    fig = Figure(figsize=(13, 6.5), layout="constrained")
     FigureCanvasAgg(fig)
     roc_ax, train_ax = fig.subplots(1, 2)
     colors = matplotlib.colormaps["tab10" if len(table) <= 10 else "tab20"].colors
+    budgets = {exp: budget(output_dir, exp) for exp in table["exp"]}
+    shared = len(set(budgets.values())) == 1
     for i, exp in enumerate(table["exp"]):
         color = colors[i % len(colors)]
-        plot_roc(roc_ax, output_dir / exp, exp, color)
-        plot_training(train_ax, output_dir / exp, exp, color)
+        label = exp if shared else f"{exp} ({budgets[exp]})"
+        oof_csv = output_dir / exp / "oof.csv"
+        if oof_csv.is_file():
+            plot_roc(roc_ax, pd.read_csv(oof_csv), "pred", label, color=color, lw=1.5)
+        plot_training(train_ax, output_dir / exp, label, color)
+    plot_blends(roc_ax, train_ax, output_dir)
     roc_ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-    roc_ax.set(title="out-of-fold ROC (CV AUC)", xlabel="false positive rate", ylabel="true positive rate",
+    roc_ax.set(title="out-of-fold ROC (CV AUC); blends in black, the classical statistic in grey", xlabel="false positive rate", ylabel="true positive rate",
                xlim=(0, 1), ylim=(0, 1.01))
-    train_ax.set(title="validation AUC per epoch (thin: folds, thick: mean)", xlabel="epoch",
+    train_ax.set(title="validation AUC per epoch (thin: folds, thick: mean; marked lines: blend, classical)",
+                 xlabel="epoch",
                  ylabel="valid AUC")
     train_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     train_ax.grid(alpha=0.3)
     for ax in (roc_ax, train_ax):
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small", loc="lower right")
-    fig.suptitle(f"runs in {output_dir}")
+            ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    one_fold = "" if table["all_folds"].all() else "; a run of fewer folds than its n_folds: those folds' validation AUC"
+    fig.suptitle(f"{budgets[table['exp'].iloc[0]] if shared else 'budgets in the legend'}{one_fold}")
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110)
     return png
+
+
+def blends_markdown(output_dir: Path) -> str:
+    """A table of each blend's inputs' and its own out-of-fold CV AUC ("" without blends)."""
+    rows = [f"| {name} | {inp} | {auc:.4f} |" for name, oof, _ in blends(output_dir)
+            for inp in [c for c in oof.columns if c not in ("id", "target", "fold")]
+            for auc in [roc_auc_score(oof["target"].round(), oof[inp])]]
+    return "\n| blend | input | CV AUC |\n|---|---|---:|\n" + "\n".join(rows) + "\n" if rows else ""
 
 
 def write_report(output_dir, out) -> tuple[Path, Path, str]:
@@ -122,7 +177,8 @@ def write_report(output_dir, out) -> tuple[Path, Path, str]:
         out = out.with_suffix("")
     table = runs_table(output_dir)
     md_path, png_path = out.parent / f"{out.name}.md", out.parent / f"{out.name}.png"
-    markdown = f"# Runs in {output_dir}\n\n{to_markdown(table)}\n![ROC and training curves]({png_path.name})\n"
+    markdown = f"# Runs in {output_dir}\n\n{to_markdown(table)}{blends_markdown(output_dir)}\n" \
+               f"![ROC and training curves]({png_path.name})\n"
     try:
         save_report_png(table, output_dir, png_path)
         md_path.write_text(markdown)
@@ -136,9 +192,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m common.report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--output-dir", default="outputs", help="where main.py wrote the runs (default outputs)")
-    p.add_argument("--out", default="docs/report", help="report path without suffix (default docs/report)")
+    p.add_argument("--out", help="report path without suffix (default OUTPUT_DIR/report)")
     args = p.parse_args(argv)
-    md_path, png_path, markdown = write_report(args.output_dir, args.out)
+    md_path, png_path, markdown = write_report(args.output_dir, args.out or Path(args.output_dir) / "report")
     print(markdown)
     print(f"wrote {md_path} and {png_path}")
 

@@ -8,6 +8,7 @@ import torch
 
 from bench import report, sensitivity, throughput
 from common.seti import synth
+from common.seti.data import read_train
 from common.config import config_json, load_config
 from common.models import save_checkpoint
 
@@ -82,28 +83,30 @@ def test_sensitivity_runs_and_writes_its_section(tmp_path, trained, capsys):
     assert png.stat().st_size > 0
 
 
-def test_sensitivity_stack_fits_the_dedoppler_statistics_on_the_out_of_fold_logits(tmp_path, capsys):
+def test_sensitivity_stack_scores_blend_pys_blend_beside_the_network(tmp_path, capsys):
     """--stack: an untrained network's logit (noise, in oof.csv and on test) beside the dedoppler statistics;
-    the logistic regression fitted on the training cadences learns to read the statistics."""
+    blend.py's logistic regression, fitted out of fold on the training cadences, learns to read the statistics."""
     data = tmp_path / "data"
     synth.main(["--out", str(data), "--train", "40", "--test", "20", "--old", "0", "--positive-fraction", "0.5",
                 "--workers", "1"])
-    overrides = ["model_name=resnet18", "image_size=32", "batch_size=8", "num_workers=0", "n_folds=2", "folds=0",
+    overrides = ["model_name=resnet18", "image_size=32", "batch_size=8", "num_workers=0", "n_folds=2",
                  f"output_dir={tmp_path / 'out'}", f"data_dir={data}"]
     cfg = load_config("exp0001", overrides)
-    (cfg.exp_dir() / "fold0").mkdir(parents=True)
-    save_checkpoint(cfg.exp_dir() / "fold0" / "best.pt", throughput.make_model(cfg), cfg)
+    for fold in (0, 1):
+        (cfg.exp_dir() / f"fold{fold}").mkdir(parents=True)
+        save_checkpoint(cfg.exp_dir() / f"fold{fold}" / "best.pt", throughput.make_model(cfg), cfg)
+    (cfg.exp_dir() / "config.json").write_text(config_json(cfg))
     with pytest.raises(SystemExit):
         sensitivity.main(["--exp", "exp0001", "--set", *overrides, "--tta", "1", "--stack"])
-    assert "oof.csv not found; --stack fits on the out-of-fold predictions" in capsys.readouterr().err
-    (cfg.exp_dir() / "config.json").write_text(config_json(cfg))
-    train = pd.read_csv(data / "train_labels.csv", dtype={"id": str})
-    train.assign(logit=np.random.default_rng(0).standard_normal(len(train))).to_csv(cfg.exp_dir() / "oof.csv", index=False)
+    assert "oof.csv not found; write it with `python main.py --exp exp0001" in capsys.readouterr().err
+    train = read_train(data, 2, cfg.seed)
+    train.assign(logit=np.random.default_rng(0).standard_normal(len(train)))[["id", "target", "fold", "logit"]].to_csv(
+        cfg.exp_dir() / "oof.csv", index=False)
     sensitivity.main(["--exp", "exp0001", "--set", *overrides, "--tta", "1", "--stack", "--png", str(tmp_path / "s.png")])
     out = capsys.readouterr().out
-    assert "stacked with the dedoppler statistics" in out
-    network, classical = map(float, re.search(r"Overall AUC: network ([0-9.]+), classical ([0-9.]+)", out).groups())
-    assert network > 0.8 and classical > 0.8, out  # an untrained network alone ranks at chance
+    assert "blend.py's logistic blend" in out and "blend - classical" in out and "the blend detects half" in out
+    blended, classical = map(float, re.search(r"network [0-9.]+, classical ([0-9.]+), blend ([0-9.]+)", out).groups()[::-1])
+    assert blended > 0.8 and classical > 0.8, out  # an untrained network alone ranks at chance
 
 
 def test_g2net_sensitivity_runs_and_writes_its_block(tmp_path, capsys):

@@ -77,7 +77,7 @@ def test_blend_writes_a_valid_submission_with_its_weights(kaggle_dir, tmp_path, 
     record = json.loads((tmp_path / "b" / "sub_weights.json").read_text())
     assert record["method"] == "logistic" and set(record["weights"]) == {"exp0001", "intercept"}
     assert record["weights"]["exp0001"] > 0 and set(record["cv_auc"]) == {"exp0001", "blend"}
-    assert {"exp0001", "blend", "target", "fold"} <= set(pd.read_csv(tmp_path / "b" / "oof.csv"))
+    assert {"exp0001", "blend", "target", "fold"} <= set(pd.read_csv(tmp_path / "b" / "sub_oof.csv"))
 
 
 def test_a_fold_split_that_differs_is_refused(kaggle_dir, tmp_path, capsys):

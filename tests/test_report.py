@@ -72,3 +72,34 @@ def test_no_runs_is_a_one_line_error(tmp_path):
                           tmp_path / "report"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "python main.py --exp" in out.stderr
     assert not (tmp_path / "report.md").exists()
+
+
+def test_blends_are_drawn_and_tabled_beside_the_runs(outputs, tmp_path):
+    blend_dir = outputs / "blend" / "exp0012+classical-logistic"
+    blend_dir.mkdir(parents=True)
+    oof = pd.read_csv(outputs / "exp0012" / "oof.csv")
+    rng = np.random.default_rng(3)
+    table = oof[["id", "target", "fold"]].assign(exp0012=oof.logit, on_off_score=oof.target + rng.standard_normal(len(oof)),
+                                                 blend=oof.logit + 2 * oof.target)
+    table.to_csv(blend_dir / "submission_oof.csv", index=False)
+    (blend_dir / "submission_weights.json").write_text(json.dumps({"inputs": ["exp0012", "on_off_score"]}))
+    _, png_path, markdown = write_report(outputs, tmp_path / "r")
+    assert "| exp0012+classical-logistic | on_off_score |" in markdown and "| exp0012+classical-logistic | blend |" in markdown
+    with Image.open(png_path) as png:  # black (the blend) and grey (the classical statistic) curves are drawn
+        pixels = np.asarray(png.convert("RGB")).reshape(-1, 3)
+    assert (pixels == 0).all(1).sum() > 500 and (np.abs(pixels.astype(int) - 128) < 3).all(1).sum() > 100
+
+
+def test_one_folds_auc_says_so(outputs, tmp_path):
+    config = json.loads((outputs / "exp0012" / "config.json").read_text())
+    (outputs / "exp0012" / "config.json").write_text(json.dumps({**config, "n_folds": 4}))
+    markdown = write_report(outputs, tmp_path / "r")[2]
+    assert "0.9346 (valid AUC of fold 0 1 only)" in markdown  # 2 of its 4 folds
+    assert "| 0.7123 | 0 1 |" in markdown  # exp0001's config predates n_folds: its row is left as it is
+
+
+def test_cli_writes_under_the_output_dir_by_default(outputs):
+    out = subprocess.run([sys.executable, "-m", "common.report", "--output-dir", outputs], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert (outputs / "report.md").is_file() and (outputs / "report.png").is_file()
