@@ -35,7 +35,7 @@ def swap_ligo(x: torch.Tensor) -> torch.Tensor:
 
 
 def swap_where(x: torch.Tensor, swapped: torch.Tensor) -> torch.Tensor:
-    """x (B, 3, ...) with H1 and L1 exchanged in the samples where swapped (B,) is True."""
+    """x (B, 3, T) with H1 and L1 exchanged in the samples where swapped (B,) is True."""
     return torch.where(swapped.view(-1, *([1] * (x.dim() - 1))), swap_ligo(x), x)
 
 
