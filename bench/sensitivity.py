@@ -58,11 +58,6 @@ def network_logits(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
     return predict_views(cfg, list(models.values()), df, n_views, accelerator, f"{cfg.exp} x{n_views}")
 
 
-def network_scores(cfg, df: pd.DataFrame, n_views: int) -> np.ndarray:
-    """The experiment's test-time score (all its fold checkpoints, n_views views, cfg.tta_average)."""
-    return combine(network_logits(cfg, df, n_views), cfg.tta_average)
-
-
 def training_config(cfg):
     """cfg with the data_dir its folds trained on (the run's config.json; the test set may be elsewhere)."""
     saved = cfg.exp_dir() / "config.json"
@@ -113,14 +108,15 @@ def auc(needles: pd.DataFrame, negatives: pd.DataFrame, method: str) -> float:
     return roc_auc_score(y, np.r_[needles[method], negatives[method]])
 
 
-def auc_difference(df: pd.DataFrame, method: str = "network", n_boot: int = 2000, seed: int = 0):
-    """`method`'s AUC - the classical AUC over all cadences, with its 95% paired bootstrap interval (needles and
+def auc_difference(df: pd.DataFrame, method: str = "network", reference: str = "classical", n_boot: int = 2000,
+                   seed: int = 0):
+    """`method`'s AUC - `reference`'s over all samples, with its 95% paired bootstrap interval (positives and
     negatives resampled separately, both methods scored on the same resample)."""
     rng = np.random.default_rng(seed)
     needles, negatives = df[df.target == 1], df[df.target == 0]
 
     def difference(pos, neg):
-        return auc(pos, neg, method) - auc(pos, neg, "classical")
+        return auc(pos, neg, method) - auc(pos, neg, reference)
 
     boots = [difference(needles.iloc[rng.integers(len(needles), size=len(needles))],
                         negatives.iloc[rng.integers(len(negatives), size=len(negatives))]) for _ in range(n_boot)]

@@ -6,8 +6,10 @@ one row per fold model (`fold` again), its experiment columns from that model, s
 to the same kind of input it was fitted on (one fold model, the same views) and the outputs are averaged.
 
     logistic  StandardScaler + LogisticRegression on all inputs (weights are fitted)
-    mean      the mean of the inputs, each standardised over the rows it scores (nothing fitted)
-    rank      the mean of the inputs' ranks over the rows they score, scaled to [0, 1] (nothing fitted)
+    mean      the mean of the inputs, each standardised over the rows it scores
+    rank      the mean of the inputs' ranks over the rows they score, scaled to [0, 1]
+mean and rank fit only each input's direction: an input whose AUC on the fitting rows is below 0.5 (a
+classical statistic of the OFF scans, say) counts negatively.
 
 `cross_validate` scores the training rows out of fold: for each fold k the blend is fitted on the other
 folds' rows and scores fold k's, so no row's own label reaches its score.
@@ -17,6 +19,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -29,12 +32,14 @@ class Blend:
     def __init__(self, method: str, inputs: list[str]):
         if method not in METHODS:
             raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
-        self.method, self.inputs, self.model = method, list(inputs), None
+        self.method, self.inputs, self.model, self.signs = method, list(inputs), None, None
 
     def fit(self, rows: pd.DataFrame) -> "Blend":
+        x, y = rows[self.inputs].to_numpy(float), rows["target"].round().astype(int)
         if self.method == "logistic":
-            self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-            self.model.fit(rows[self.inputs].to_numpy(float), rows["target"].round().astype(int))
+            self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(x, y)
+        else:
+            self.signs = np.array([1.0 if roc_auc_score(y, c) >= 0.5 else -1.0 for c in x.T])
         return self
 
     def score(self, rows: pd.DataFrame) -> np.ndarray:
@@ -42,15 +47,16 @@ class Blend:
         x = rows[self.inputs].to_numpy(float)
         if self.method == "logistic":
             return self.model.predict_proba(x)[:, 1]
+        x = x * self.signs
         if self.method == "mean":
             return expit(((x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)).mean(1))
         return (np.stack([rankdata(c) for c in x.T]).mean(0) - 1) / max(len(x) - 1, 1)
 
     def weights(self) -> dict[str, float]:
         """Each input's weight: the logistic coefficient on the standardised input (plus the intercept), or the
-        equal weight of mean and rank."""
+        equal weight, with its direction, of mean and rank."""
         if self.method != "logistic":
-            return {name: 1 / len(self.inputs) for name in self.inputs}
+            return {name: sign / len(self.inputs) for name, sign in zip(self.inputs, self.signs.tolist())}
         lr = self.model[-1]
         return {**dict(zip(self.inputs, lr.coef_[0].tolist())), "intercept": float(lr.intercept_[0])}
 

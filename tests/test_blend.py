@@ -156,3 +156,14 @@ def test_classical_blend_end_to_end(trained_run, synth_dir, tmp_path):
     record = json.loads((tmp_path / "sub_weights.json").read_text())
     assert len(record["weights"]) == 1 + 10 + 1  # the network, the 10 dedoppler statistics, the intercept
     assert list((trained_run / "classical").glob("seti-*.csv"))  # cached for the next blend
+
+
+@pytest.mark.parametrize("method", ["mean", "rank"])
+def test_mean_and_rank_turn_an_input_that_ranks_backwards(method):
+    rng = np.random.default_rng(2)
+    target = np.arange(400) % 2
+    train = pd.DataFrame({"target": target, "fold": np.arange(400) // 2 % 4, "net": target + rng.standard_normal(400),
+                          "off_peak": -target + rng.standard_normal(400)})  # higher for noise, as an OFF-scan peak
+    model = Blend(method, ["net", "off_peak"])
+    assert roc_auc_score(target, cross_validate(model, train)) > roc_auc_score(target, train.net)
+    assert model.fit(train).weights() == {"net": 0.5, "off_peak": -0.5}
