@@ -132,9 +132,11 @@ class Config:
     )
 
     def validate(self) -> None:
-        """Refuse values no run could use (`RULES`, the optimizer, the folds), before anything is written;
+        """Refuse values no run could use (`RULES`, the optimizer, the model, the folds), before anything is written;
         competitions extend it for checks across their own keys."""
         from timm.optim import list_optimizers
+
+        from common.models import check_model_name
 
         for key, rule in self.RULES.items():
             value = getattr(self, key)
@@ -147,6 +149,7 @@ class Config:
             close = difflib.get_close_matches(self.optimizer.lower(), list_optimizers(), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "see timm.optim.list_optimizers()"
             raise UserError(f"optimizer={self.optimizer!r} is not a timm optimizer; {hint}")
+        check_model_name(self)
         bad = [f for f in self.fold_ids() if not 0 <= f < self.n_folds]
         if bad:
             raise UserError(f"folds {bad} out of range for n_folds={self.n_folds}")

@@ -85,9 +85,7 @@ def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
         kwargs.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(cfg.pretrained_path)))
     else:
         kwargs["pretrained"] = cfg.pretrained
-    register_competition_models(cfg)
-    if cfg.model_name not in timm.list_models() and cfg.model_name.split(".")[0] not in timm.list_models():
-        raise UserError(f"model_name={cfg.model_name!r} is not a timm model; try timm.list_models('*{cfg.model_name[:6]}*')")
+    check_model_name(cfg)
     try:
         model = timm.create_model(cfg.model_name, **kwargs)
     except (OSError, RuntimeError, ValueError) as e:
@@ -104,6 +102,14 @@ def build_model(cfg, front_end: nn.Module, in_chans: int) -> Classifier:
     if cfg.stem_stride != 2:
         set_stem_stride(model, cfg.stem_stride)
     return Classifier(front_end, model)
+
+
+def check_model_name(cfg) -> None:
+    """UserError unless `model_name` is a timm model, the competition's own networks included (Config.validate)."""
+    register_competition_models(cfg)
+    if cfg.model_name not in timm.list_models() and cfg.model_name.split(".")[0] not in timm.list_models():
+        raise UserError(f"model_name={cfg.model_name!r} is not a timm model; try "
+                        f"timm.list_models('*{cfg.model_name[:6]}*')")
 
 
 def register_competition_models(cfg) -> None:

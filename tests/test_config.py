@@ -74,10 +74,11 @@ def test_cli_errors_are_one_line(root):
         "lr=0", "lr=-0.001", "lr=nan", "weight_decay=-0.1", "warmup_epochs=-1", "clip_grad=-1", "pos_weight=0",
         "head_only_epochs=-1", "ema_decay=1.5", "swa_start=1", "swa_start=-0.5", "swa_lr=0", "drop_rate=1",
         "drop_path_rate=-0.1", "stem_stride=0", "nan_policy=ignore", "tta=3", "image_size=-1", "flip_freq=1.5",
-        "mixup=-0.1", "cutmix=2", "mixup_alpha=0", "mix_off_frac=1.5", "line_snr_min=-1", "line_snr_max=-1")),
+        "mixup=-0.1", "cutmix=2", "mixup_alpha=0", "mix_off_frac=1.5", "line_snr_min=-1", "line_snr_max=-1",
+        "model_name=resnet_18")),
     *(("exp0101", o) for o in (
         "max_shift=-1", "max_shift=4096", "swap_ligo=1.5", "flip_sign=-1", "time_shift=2", "bandpass_low=-5",
-        "bandpass_high=2000", "image_size=-64", "tta=8", "front_end=mel", "epochs=-1")),
+        "bandpass_high=2000", "image_size=-64", "tta=8", "front_end=mel", "epochs=-1", "model_name=g2net_cnn2d")),
 ])
 def test_out_of_range_values_are_one_line_errors_naming_the_key(exp, override):
     key = override.partition("=")[0]
