@@ -10,6 +10,7 @@ an SNR threshold, not a score per array.
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
 from common.seti.data import CadenceDataset
 from common.seti.dedoppler import dedoppler, on_off_score, peak_features
@@ -20,16 +21,17 @@ def scan_peaks(x: torch.Tensor, max_drift: int) -> torch.Tensor:
     return dedoppler(x, max_drift).amax((-2, -1))
 
 
-def _per_cadence(paths, fn, batch_size: int, workers: int) -> np.ndarray:
+def _per_cadence(paths, fn, batch_size: int, workers: int, desc: str) -> np.ndarray:
     loader = DataLoader(CadenceDataset(paths), batch_size=batch_size, num_workers=workers)
-    return torch.cat([fn(cadence) for cadence, _ in loader]).numpy()
+    return torch.cat([fn(cadence) for cadence, _ in tqdm(loader, desc=desc, unit="batch", leave=False)]).numpy()
 
 
 def classical_scores(paths, max_drift: int, batch_size: int, workers: int) -> np.ndarray:
     """ON-minus-OFF dedoppler score of each cadence file: mean ON peak - largest OFF peak."""
-    return _per_cadence(paths, lambda x: on_off_score(scan_peaks(x, max_drift)), batch_size, workers)
+    return _per_cadence(paths, lambda x: on_off_score(scan_peaks(x, max_drift)), batch_size, workers, "dedoppler score")
 
 
 def peak_feature_table(paths, max_drift: int, batch_size: int, workers: int) -> np.ndarray:
     """(N, 10) dedoppler statistics of the cadence files (common.seti.dedoppler.peak_features)."""
-    return _per_cadence(paths, lambda x: peak_features(dedoppler(x, max_drift)), batch_size, workers)
+    return _per_cadence(paths, lambda x: peak_features(dedoppler(x, max_drift)), batch_size, workers,
+                        "dedoppler statistics")
