@@ -196,6 +196,6 @@ def test_cqt_keys_reach_the_front_end():
     assert fe(torch.randn(2, 3, N_SAMPLES)).shape == (2, 3, 40, 65)  # 4096 / 64 + 1 frames
     assert "30-448 Hz at 10 bins per octave" in repr(fe.cqt)  # 30 Hz x 2^(39/10)
     with pytest.raises(UserError, match="above the Nyquist frequency"):
-        load_config("exp0101", ["cqt_n_bins=100"])  # 22 Hz x 2^(99/12) = 6.6 kHz
+        load_config("exp0101", ["cqt_n_bins=100", "cqt_bins_per_octave=12"])  # 22 Hz x 2^(99/12) = 6.6 kHz
     with pytest.raises(UserError, match="kernel .* is longer than the 4096-sample window"):
         load_config("exp0101", ["cqt_fmin=10", "cqt_bins_per_octave=24"])
