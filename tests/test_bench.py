@@ -119,7 +119,7 @@ def test_g2net_sensitivity_runs_and_writes_its_block(tmp_path, capsys):
 
     data = tmp_path / "g2net"
     g2synth.generate(data, {"train": 4, "test": 8}, seed=3, snr_min=8, snr_max=20)
-    overrides = ["model_name=resnet18", "image_size=32", "batch_size=4", "num_workers=0", "folds=0",
+    overrides = ["model_name=resnet18", "image_size=32", "batch_size=4", "num_workers=0", "n_folds=2", "folds=0",
                  f"output_dir={tmp_path / 'out'}", f"data_dir={data}"]
     cfg = load_config("exp0101", overrides)
     comp = competition(cfg)
