@@ -50,11 +50,10 @@ def spectrum_cache(cfg) -> Path:
 
 def training_spectrum(cfg):
     """The average amplitude spectrum of all training negatives in cfg.data_dir, as the top teams whitened
-    (the classical baseline's; a training run's folds use fit_front_ends'), from the per-fold sums that
-    fit_front_ends caches: no second pass over the files after a run with the same folds."""
-    negatives = read_train(cfg).query("target == 0")
-    return cached_spectrum(spectrum_cache(cfg), negatives["id"], negatives["path"], negatives["fold"],
-                           num_workers=cfg.num_workers, nan_policy=cfg.nan_policy)
+    (the classical baseline's; a training run's folds use fit_front_ends')."""
+    negatives = read_labels(cfg.data_dir).query("target == 0")
+    return cached_spectrum(spectrum_cache(cfg), negatives["id"], negatives["path"], num_workers=cfg.num_workers,
+                           nan_policy=cfg.nan_policy)
 
 
 def fit_front_ends(cfg, df):

@@ -138,14 +138,14 @@ def _stale_reason(old: str, new: str) -> str:
     return "settings changed: " + ", ".join(changed)
 
 
-def cached_spectrum(folder, ids, paths, folds=None, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
+def cached_spectrum(folder, ids, paths, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
                     num_workers: int = 0, nan_policy: str = "warn", progress: bool = True,
                     log=print) -> np.ndarray:
     """`average_spectrum(paths)` over the negatives `ids` (with their `paths`), cached in
-    `<folder>/whitening_spectrum.npz`; given their `folds`, from fold_spectra's cache instead (no second
-    pass after a training run). See cached_spectrum_sums."""
-    _, sums, counts = fold_sums(folder, ids, paths, folds, alpha, batch_size, num_workers, nan_policy, progress, log)
-    return sums.sum(0) / counts.sum()
+    `<folder>/whitening_spectrum.npz` (see cached_spectrum_sums)."""
+    sums, counts = cached_spectrum_sums(Path(folder) / SPECTRUM_FILE, ids, paths, None, alpha, batch_size,
+                                        num_workers, nan_policy, progress, log)
+    return sums[0] / counts[0]
 
 
 def fold_spectra(folder, ids, paths, folds, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
@@ -155,21 +155,13 @@ def fold_spectra(folder, ids, paths, folds, alpha: float = TUKEY_ALPHA, batch_si
     outside fold k: fold k's model trains on those, and its validation negatives are whitened by a mean
     that does not contain them. One pass over the files keeps a sum per fold, cached in
     `<folder>/whitening_spectrum_folds.npz` (see cached_spectrum_sums)."""
-    values, sums, counts = fold_sums(folder, ids, paths, folds, alpha, batch_size, num_workers, nan_policy,
-                                     progress, log)
+    values, groups = np.unique(np.asarray(folds, int), return_inverse=True)
     if len(values) < 2:
         raise ValueError(f"fold_spectra needs negatives in at least 2 folds, got folds {values.tolist()}")
+    sums, counts = cached_spectrum_sums(Path(folder) / FOLD_SPECTRUM_FILE, ids, paths, groups, alpha, batch_size,
+                                        num_workers, nan_policy, progress, log)
     total, n = sums.sum(0), counts.sum()
     return {int(k): (total - sums[g]) / (n - counts[g]) for g, k in enumerate(values)}
-
-
-def fold_sums(folder, ids, paths, folds, *args) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The folds (sorted), the spectrum sums and the counts per fold (cached_spectrum_sums' *args) of the
-    negatives, in `<folder>/whitening_spectrum_folds.npz`; folds None: one sum, in whitening_spectrum.npz."""
-    if folds is None:
-        return np.zeros(1, int), *cached_spectrum_sums(Path(folder) / SPECTRUM_FILE, ids, paths, None, *args)
-    values, groups = np.unique(np.asarray(folds, int), return_inverse=True)
-    return values, *cached_spectrum_sums(Path(folder) / FOLD_SPECTRUM_FILE, ids, paths, groups, *args)
 
 
 def cached_spectrum_sums(file, ids, paths, groups=None, alpha: float = TUKEY_ALPHA, batch_size: int = 64,
