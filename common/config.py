@@ -92,7 +92,7 @@ class Config:
     loss: str = "bce"  # bce | roc_auc | libauc
     pos_weight: float = 1.0  # bce: weight of the positive term (class weighting with sampler=shuffle, e.g. 4)
     # shuffle: every sample once per epoch | balanced: class-balanced WeightedRandomSampler (seed 001). On SETI's
-    # 10% needles, balanced oversampling memorised the few positives (README "SETI: the CPU recipe": 0.829 -> 0.871)
+    # 10% needles, balanced oversampling memorised the few positives (docs/seti_cpu_recipe.md: 0.829 -> 0.871)
     sampler: str = "shuffle"
     head_only_epochs: int = 0  # train only the classifier head for the first N epochs
     # a model with a side head (SETI dedoppler_peaks): train its logit and the backbone's each against the

@@ -26,8 +26,8 @@ multiplied by taper() (cosine ramps: 0.1 s at the start, where the inspiral is c
 the end), so the window edges add no power.
 
 SNR: the network optimal SNR `snr` is drawn uniformly in [--snr-min, --snr-max]; default [2, 14],
-which the lead engineer measured as competition-hard (a matched filter over a 66-template bank scores
-AUC 0.87 on 1,000 samples, about the competition's best private-LB AUC 0.88). The SNR is that of the
+which is competition-hard: the matched filter over its 60-template bank scores AUC 0.866 on 2,000 test samples
+(docs/BENCHMARKS.md, "G2Net sensitivity"), about the competition's best private-LB AUC 0.88. The SNR is that of the
 tapered signal as it lies in the 2 s window: snr_d = sqrt(<h_d, h_d>) with
 <a, b> = 4 df Re sum a~(f) b~*(f) / S_d(f) over 20 Hz <= f < 1024 Hz (a~ = rfft(a) / 2048, df = 0.5 Hz,
 S_d the detector's PSD above; pycbc.filter.sigma), and snr = sqrt(snr_h1^2 + snr_l1^2 +
