@@ -188,7 +188,7 @@ def parse_args(argv=None):
     p.add_argument("--num-workers", type=int, help="DataLoader workers (default: the experiment's)")
     p.add_argument("--steps", type=int, default=50, help="timed batches per figure (default 50)")
     p.add_argument("--warmup", type=int, default=5, help="untimed batches before each figure (default 5)")
-    p.add_argument("--tta", type=int, help="test-time views (default: the experiment's tta, 16 SETI, 4 G2Net)")
+    p.add_argument("--tta", type=int, help="test-time views (default: the experiment's tta, 16 SETI, 2 G2Net)")
     p.add_argument("--pack", action="store_true", help="build the data's pack first (python -m common.pack) so "
                    "the loaders read it (a --data-dir with a fresh pack is read anyway)")
     p.add_argument("--set", nargs="+", action="append", default=[], metavar="KEY=VALUE",

@@ -52,9 +52,9 @@ def test_throughput_runs_for_g2net_from_a_pack(tmp_path, capsys):
                      "--set", "channels_last=true", "--write", "--doc", str(doc)])
     out = capsys.readouterr().out
     assert "exp0101 (g2net, front_end cqt)" in out and "data from the pack" in out and "channels_last True" in out
-    assert "| inference 4x TTA, samples/s |" in out and "| pack build, samples/s (0 workers) |" in out
+    assert "| inference 2x TTA, samples/s |" in out and "| pack build, samples/s (0 workers) |" in out
     rows = [ln for ln in doc.read_text().splitlines() if ln.startswith("| 20")]
-    assert len(rows) == 1 and "exp0101" in rows[0] and "| 4 |" in rows[0]
+    assert len(rows) == 1 and "exp0101" in rows[0] and "| 2 |" in rows[0]
 
 
 @pytest.fixture
