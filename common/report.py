@@ -94,14 +94,15 @@ def blends(output_dir: Path) -> list[tuple[str, pd.DataFrame, list[str]]]:
 def plot_blends(roc_ax, train_ax, output_dir: Path) -> None:
     """The blends' out-of-fold ROC and their best classical statistic's, with both AUCs marked on train_ax."""
     for name, oof, classical in blends(output_dir):
-        marks = [(plot_roc(roc_ax, oof, "blend", f"blend {name}", color="black", lw=2), "black", "-", "*")]
+        label = "blend" if name == "blend" else f"blend {name}"
+        marks = [(plot_roc(roc_ax, oof, "blend", label, color="black", lw=2), label, "black", "-", "*")]
         if classical:
             best = max(classical, key=lambda c: roc_auc_score(oof["target"].round(), oof[c]))
             marks.append((plot_roc(roc_ax, oof, best, f"classical: {best}", color="grey", lw=1.5, ls="--"),
-                          "grey", "--", "D"))
-        for auc, color, ls, marker in marks:
+                          f"classical: {best}", "grey", "--", "D"))
+        for auc, what, color, ls, marker in marks:
             if auc is not None:
-                train_ax.axhline(auc, color=color, ls=ls, lw=1)
+                train_ax.axhline(auc, color=color, ls=ls, lw=1, label=f"{what} ({auc:.4f})")
                 train_ax.plot([1], [auc], marker=marker, color=color, ms=8, transform=train_ax.get_yaxis_transform())
 
 
@@ -145,9 +146,9 @@ def save_report_png(table: pd.DataFrame, output_dir: Path, png: Path) -> Path:
         plot_training(train_ax, output_dir / exp, label, color)
     plot_blends(roc_ax, train_ax, output_dir)
     roc_ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-    roc_ax.set(title="out-of-fold ROC (CV AUC); blends in black, the classical statistic in grey", xlabel="false positive rate", ylabel="true positive rate",
+    roc_ax.set(title="out-of-fold ROC (CV AUC); blend black, classical grey", xlabel="false positive rate", ylabel="true positive rate",
                xlim=(0, 1), ylim=(0, 1.01))
-    train_ax.set(title="validation AUC per epoch (thin: folds, thick: mean; marked lines: blend, classical)",
+    train_ax.set(title="valid AUC per epoch (thin: folds, thick: mean)",
                  xlabel="epoch",
                  ylabel="valid AUC")
     train_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
