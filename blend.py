@@ -134,11 +134,12 @@ def auc_table(train: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def blend(cfgs: list, method: str = "logistic", classical: bool = False, overrides: str = "",
-          test_logits: dict | None = None, samples: pd.DataFrame | None = None):
+          test_logits: dict | None = None, samples: pd.DataFrame | None = None, out_of_fold: bool = True):
     """The blend of the experiments cfgs (and the classical statistics): (blend fitted on all out-of-fold rows,
     out-of-fold table with a `blend` column, test scores in the order of `samples`, notes). samples: the test
     samples (id, path; default sample_submission.csv's), scored by test_logits ({exp: evaluate.py's table},
-    default the files evaluate.py wrote)."""
+    default the files evaluate.py wrote). out_of_fold=False skips the `blend` column (its cross-validation needs
+    2 folds; the fit and the test scores do not)."""
     check_split(cfgs)
     samples = competition(cfgs[0]).read_test(cfgs[0]) if samples is None else samples
     train, test, notes = input_tables(cfgs, method, overrides, test_logits)
@@ -146,11 +147,12 @@ def blend(cfgs: list, method: str = "logistic", classical: bool = False, overrid
     if classical:
         train, test, stats = add_classical(cfgs[0], train, test, samples)
         inputs += stats
-    if method == "logistic" and train["fold"].nunique() < 2:
-        raise UserError("a logistic blend is scored out of fold: it needs the out-of-fold rows of 2 folds or more "
-                        "(train all folds of each experiment)")
     model = Blend(method, inputs)
-    train["blend"] = cross_validate(model, train)
+    if out_of_fold:
+        if method == "logistic" and train["fold"].nunique() < 2:
+            raise UserError("a logistic blend is scored out of fold: it needs the out-of-fold rows of 2 folds or "
+                            "more (train all folds of each experiment)")
+        train["blend"] = cross_validate(model, train)
     return model.fit(train), train, apply_per_fold(model, test, samples["id"]), notes
 
 

@@ -69,7 +69,8 @@ def blend_scores(cfg, df: pd.DataFrame, logits: np.ndarray, fold_ids) -> np.ndar
     samples scored by `logits` (fold models, views, len(df)) of the folds fold_ids."""
     table = pd.concat([views_table(df["id"], fold, fold_logits) for fold, fold_logits in zip(fold_ids, logits)])
     model, train, scores, notes = blend.blend([training_config(cfg)], "logistic", classical=True,
-                                              test_logits={cfg.exp: table}, samples=df[["id", "path"]])
+                                              test_logits={cfg.exp: table}, samples=df[["id", "path"]],
+                                              out_of_fold=False)
     print("\n".join(notes))
     return scores
 
@@ -108,20 +109,26 @@ def auc(needles: pd.DataFrame, negatives: pd.DataFrame, method: str) -> float:
     return roc_auc_score(y, np.r_[needles[method], negatives[method]])
 
 
-def auc_difference(df: pd.DataFrame, method: str = "network", reference: str = "classical", n_boot: int = 2000,
-                   seed: int = 0):
-    """`method`'s AUC - `reference`'s over all samples, with its 95% paired bootstrap interval (positives and
-    negatives resampled separately, both methods scored on the same resample)."""
+def bootstrap(df: pd.DataFrame, statistic, n_boot: int = 2000, seed: int = 0):
+    """statistic(needles, negatives) over all samples, with its 95% bootstrap interval (positives and negatives
+    resampled separately; a statistic of several methods scores them all on the same resample: paired)."""
     rng = np.random.default_rng(seed)
     needles, negatives = df[df.target == 1], df[df.target == 0]
-
-    def difference(pos, neg):
-        return auc(pos, neg, method) - auc(pos, neg, reference)
-
-    boots = [difference(needles.iloc[rng.integers(len(needles), size=len(needles))],
-                        negatives.iloc[rng.integers(len(negatives), size=len(negatives))]) for _ in range(n_boot)]
+    boots = [statistic(needles.iloc[rng.integers(len(needles), size=len(needles))],
+                       negatives.iloc[rng.integers(len(negatives), size=len(negatives))]) for _ in range(n_boot)]
     low, high = np.quantile(boots, [0.025, 0.975])
-    return difference(needles, negatives), low, high
+    return statistic(needles, negatives), low, high
+
+
+def auc_interval(df: pd.DataFrame, method: str, n_boot: int = 2000, seed: int = 0):
+    """`method`'s AUC over all samples, with its 95% bootstrap interval."""
+    return bootstrap(df, lambda pos, neg: auc(pos, neg, method), n_boot, seed)
+
+
+def auc_difference(df: pd.DataFrame, method: str = "network", reference: str = "classical", n_boot: int = 2000,
+                   seed: int = 0):
+    """`method`'s AUC - `reference`'s over all samples, with its 95% paired bootstrap interval."""
+    return bootstrap(df, lambda pos, neg: auc(pos, neg, method) - auc(pos, neg, reference), n_boot, seed)
 
 
 def by_bin(df: pd.DataFrame, column: str, bins) -> pd.DataFrame:
