@@ -80,6 +80,15 @@ def run(root, *cmd, check=True, **kwargs):
     return out
 
 
+def free_port() -> int:
+    """A TCP port no process listens on (for a launched process group's rendezvous)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory):
     """A tiny synthetic dataset (48 train, 12 test) with 30% positives."""

@@ -1,10 +1,9 @@
 """common.accel: the process group waits long enough for the main process's preprocessing."""
 import os
-import socket
 import sys
 
 from common.accel import PROCESS_GROUP_TIMEOUT
-from conftest import ROOT, run
+from conftest import ROOT, free_port, run
 
 SHOW_TIMEOUT = """
 import torch
@@ -14,12 +13,6 @@ state = process_state()
 group = torch.distributed.group.WORLD
 print(f"rank {state.process_index} timeout {group._get_backend(torch.device('cpu')).options._timeout.total_seconds():.0f}")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_process_group_waits_hours_for_preprocessing(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from conftest import ROOT, learning_settings, run, tiny_settings
+from conftest import ROOT, free_port, learning_settings, run, tiny_settings
 
 PY = sys.executable
 
@@ -42,7 +42,7 @@ def test_two_processes_match_one(needle_dir, tmp_path):
     one_dir, two_dir = tmp_path / "one", tmp_path / "two"
     run(ROOT, PY, "main.py", "--exp", "exp0001", "--fold", 0, *learning_settings(needle_dir, one_dir))
     run(ROOT, PY, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", 2, "--main_process_port",
-        29517, "main.py", "--exp", "exp0001", "--fold", 0, *learning_settings(needle_dir, two_dir))
+        free_port(), "main.py", "--exp", "exp0001", "--fold", 0, *learning_settings(needle_dir, two_dir))
     one, two = oof_of(one_dir).set_index("id"), oof_of(two_dir).set_index("id")
     assert sorted(two.index) == sorted(one.index)  # gather_for_metrics: each id once, none padded in
     for oof in (one, two):

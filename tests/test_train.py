@@ -2,6 +2,7 @@
 an epoch's host reads, SWA's BatchNorm statistics over processes."""
 import dataclasses
 import json
+import os
 import sys
 
 import pandas as pd
@@ -16,6 +17,7 @@ from common.losses import build_loss
 from common.models import build_model
 from common.seti import competition as seti
 from common.seti.config import Config
+from conftest import ROOT, free_port, run
 
 
 def cfg_with(**changes) -> Config:
@@ -124,14 +126,19 @@ def test_pseudo_labels_of_fold_k_come_from_fold_k_model(kaggle_dir, tmp_path):
     assert labelled["target"].tolist() == [0.3] * len(test_ids)
 
 
-def _swa_statistics_on_two_processes(out_dir):
-    """debug_launcher's process: BatchNorm statistics of update_bn over this process's own batches, then
+SWA_ON_TWO_PROCESSES = """
+import sys
+from test_train import swa_statistics_of_this_process
+swa_statistics_of_this_process(sys.argv[1])
+"""
+
+
+def swa_statistics_of_this_process(out_dir):
+    """One launched process: BatchNorm statistics of update_bn over this process's own batches, then
     main.average_batch_norm; saved per rank (raw: before averaging, avg: after)."""
     from accelerate import Accelerator
-    from accelerate.state import AcceleratorState
     from torch.optim.swa_utils import update_bn
 
-    AcceleratorState._reset_state(True)  # forked from pytest: form this process group's own state
     accelerator = Accelerator(cpu=True)
     rank = accelerator.process_index
     torch.manual_seed(0)
@@ -150,11 +157,15 @@ def batches_of(rank: int) -> list[torch.Tensor]:
 
 def test_swa_batch_norm_statistics_are_one_over_the_processes(tmp_path):
     """After update_bn on each process's share, average_batch_norm leaves every process with the statistics one
-    process would compute over all the batches (before, each validated with its own)."""
-    from accelerate import debug_launcher
+    process would compute over all the batches (before, each validated with its own). Launched as two fresh
+    processes: accelerate's debug_launcher forks pytest, whose OpenMP pool then hangs the children's first conv."""
     from torch.optim.swa_utils import update_bn
 
-    debug_launcher(_swa_statistics_on_two_processes, args=(str(tmp_path),), num_processes=2)
+    script = tmp_path / "swa_on_two_processes.py"
+    script.write_text(SWA_ON_TWO_PROCESSES)
+    run(ROOT, sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", 2,
+        "--main_process_port", free_port(), script, tmp_path, env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT}/tests"},
+        timeout=300)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
     assert not torch.allclose(ranks[0]["raw"]["running_mean"], ranks[1]["raw"]["running_mean"])
     torch.manual_seed(0)

@@ -7,7 +7,7 @@ import pytest
 from common.config import load_config
 from common.errors import UserError
 from common.g2net import synth
-from conftest import ROOT, run
+from conftest import ROOT, free_port, run
 
 PY = sys.executable
 
@@ -26,7 +26,7 @@ def settings(data_dir, output_dir):
 
 def test_two_process_run_then_a_submission(g2net_data, tmp_path):
     run(ROOT, PY, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", 2, "--main_process_port",
-        29519, "main.py", "--exp", "exp0101", *settings(g2net_data, tmp_path))
+        free_port(), "main.py", "--exp", "exp0101", *settings(g2net_data, tmp_path))
     oof = pd.read_csv(tmp_path / "exp0101" / "oof.csv", dtype={"id": str})
     labels = pd.read_csv(g2net_data / "training_labels.csv", dtype={"id": str})
     assert sorted(oof["id"]) == sorted(labels["id"]) and oof["pred"].between(0, 1).all()
