@@ -29,14 +29,12 @@ it is detected. Reported per network optimal SNR bin (synth_meta.csv's `snr`) an
 AUC (the bin's signals against all negatives) and detection rate (share of the bin's signals detected).
 """
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -306,12 +304,9 @@ def main(argv=None):
                f"{cfg.exp} vs matched filter, {args.fpr:g} false-alarm rate")
     print(f"plot: {png}")
     if args.write:
-        image = os.path.relpath(png.resolve(), Path(args.doc).resolve().parent)
-        cmd = report.command("bench.g2net_sensitivity", argv)
-        block = (f"## G2Net sensitivity: networks against the matched filter\n\n{HOW}\n\n"
-                 f"{report.today()}, {report.machine()}, torch {torch.__version__}:\n\n`{cmd}`\n\n"
-                 f"{body}\n\n![G2Net detection rate against network SNR and chirp mass]({image})")
-        report.replace_block(args.doc, BLOCK, block)
+        report.replace_figure_block(args.doc, BLOCK, "bench.g2net_sensitivity", argv, body, png,
+                                    "G2Net detection rate against network SNR and chirp mass",
+                                    f"## G2Net sensitivity: networks against the matched filter\n\n{HOW}\n\n")
         print(f"wrote the G2Net sensitivity results to {args.doc}")
 
 

@@ -37,7 +37,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -310,10 +309,8 @@ def main(argv=None):
     plot(curve, bench.classical, png, f"{base.exp}: test AUC against training size")
     print(f"plot: {png}")
     if args.write:
-        image = os.path.relpath(png.resolve(), Path(args.doc).resolve().parent)
-        block = (f"{report.today()}, {report.machine()}, torch {torch.__version__}:\n\n"
-                 f"`{report.command('bench.learning_curve', argv)}`\n\n{body}\n\n![test AUC against training size]({image})")
-        report.replace_block(args.doc, name, block)
+        report.replace_figure_block(args.doc, name, "bench.learning_curve", argv, body, png,
+                                    "test AUC against training size")
         print(f"wrote the learning curve to {args.doc}")
 
 

@@ -72,3 +72,13 @@ def replace_block(doc, key: str, body: str) -> None:
         text = text.rstrip("\n") + f"\n\n{block}\n"
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
+
+
+def replace_figure_block(doc, key: str, module: str, argv: list[str], body: str, png: Path, alt: str,
+                         heading: str = "") -> None:
+    """replace_block with a bench's measurement: date, machine and torch, its command, `body`, then the figure
+    at `png` linked relative to `doc` (after `heading`, when given)."""
+    image = os.path.relpath(Path(png).resolve(), Path(doc).resolve().parent)
+    block = (f"{heading}{today()}, {machine()}, torch {torch.__version__}:\n\n`{command(module, argv)}`\n\n"
+             f"{body}\n\n![{alt}]({image})")
+    replace_block(doc, key, block)

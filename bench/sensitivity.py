@@ -22,14 +22,12 @@ paired bootstrap interval.
 import dataclasses
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
@@ -328,11 +326,8 @@ def main(argv=None):
                f"{cfg.exp} vs dedoppler, {args.fpr:g} false-alarm rate")
     print(f"plot: {png}")
     if args.write:
-        image = os.path.relpath(png.resolve(), Path(args.doc).resolve().parent)
-        cmd = report.command("bench.sensitivity", argv)
-        block = (f"{report.today()}, {report.machine()}, torch {torch.__version__}:\n\n`{cmd}`\n\n"
-                 f"{body}\n\n![detection rate against SNR]({image})")
-        report.replace_block(args.doc, "sensitivity", block)
+        report.replace_figure_block(args.doc, "sensitivity", "bench.sensitivity", argv, body, png,
+                                    "detection rate against SNR")
         print(f"wrote the Sensitivity results to {args.doc}")
 
 

@@ -80,6 +80,17 @@ def run(root, *cmd, check=True, **kwargs):
     return out
 
 
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread: on a machine shared with other jobs, two threads can make tiny models 10x slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def free_port() -> int:
     """A TCP port no process listens on (for a launched process group's rendezvous)."""
     import socket

@@ -4,7 +4,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from bench import report, sensitivity, throughput
 from common.seti import synth
@@ -13,13 +12,7 @@ from common.config import config_json, load_config
 from common.models import save_checkpoint
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a machine shared with other jobs, two threads can make tiny models 10x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_report_appends_rows_and_replaces_blocks(tmp_path):

@@ -1,7 +1,6 @@
 """bench.learning_curve: nested training subsets, one fold's model per size, resumable, one-line errors."""
 import pandas as pd
 import pytest
-import torch
 
 from bench import learning_curve
 from common.seti import synth
@@ -10,13 +9,7 @@ SETTINGS = ["model_name=resnet18", "image_size=32", "epochs=1", "batch_size=4", 
             "wandb=false", "tta=1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a machine shared with other jobs, two threads can make tiny models 10x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
