@@ -1,4 +1,4 @@
-"""Packed datasets: one memory-mapped array per split instead of one small `.npy` file per sample.
+"""Packed datasets: one array file per split instead of one small `.npy` file per sample.
 
     python -m common.pack --exp exp0012 [--set key=value ...] [--split train test] [--workers 4] [--force]
     python -m common.pack --competition g2net [--data-dir input/g2net] [--pack-dir DIR]
@@ -6,8 +6,9 @@
 For each split (the folder its files are in: train/, test/) it writes, under the config's `pack_dir` (default
 `<data_dir>/packed/`; elsewhere for a read-only data_dir, such as Kaggle's /kaggle/input):
 
-    <split>.npy        (N, *SAMPLE_SHAPE) in the competition's PACK_DTYPE, made with
-                       np.lib.format.open_memmap: np.load(path, mmap_mode="r") opens it
+    <split>.npy        (N, *SAMPLE_SHAPE) in the competition's PACK_DTYPE, a .npy header then the rows
+                       appended batch by batch (the build's memory does not grow with N):
+                       np.load(path, mmap_mode="r") opens it
     <split>_ids.csv    row order: id, path (relative to data_dir), size, mtime_ns of the file packed
     <split>.json       the manifest, written last: count, shape, dtype, the sha256 of the ids CSV, ...
 
@@ -19,7 +20,7 @@ no pack that reads as complete.
 
 Training and evaluation use the pack automatically (`packed=True`, the default; the pack in their config's
 `pack_dir`: give them the `--set pack_dir=DIR` the build had): the competition's
-make_dataset reads rows of the memmap, opened lazily in each loader worker, instead of the files.
+make_dataset reads its rows (each from its offset in the file, in each loader worker) instead of the files.
 Before that, every sample used is checked against the pack: its file's path must be listed and its
 size and mtime_ns unchanged. A stale or incomplete pack stops the run with a one-line UserError
 naming the pack and the command that rebuilds it (`--set packed=false` reads the files instead).
@@ -140,21 +141,19 @@ def build(cfg, df: pd.DataFrame, workers: int = 0, batch_size: int = 32, progres
     tmp_npy, tmp_ids, tmp_manifest = (p.with_name(f".{p.name}.tmp") for p in (npy, ids_csv, manifest))
     inexact, max_error = 0, 0.0
     try:
-        array = np.lib.format.open_memmap(tmp_npy, mode="w+", dtype=dtype, shape=(len(df), *shape))
         loader = DataLoader(_Loading(cfg, df["path"]), batch_size=batch_size, num_workers=workers,
                             collate_fn=_stack)
-        row = 0
-        with tqdm(total=len(df), desc=f"packing {split}", unit="sample", disable=not progress) as bar:
-            for batch in loader:
+        with open(tmp_npy, "wb") as f, tqdm(total=len(df), desc=f"packing {split}", unit="sample",
+                                            disable=not progress) as bar:
+            header = dict(descr=np.lib.format.dtype_to_descr(dtype), fortran_order=False, shape=(len(df), *shape))
+            np.lib.format.write_array_header_1_0(f, header)
+            for batch in loader:  # appended batch by batch: a memory map would hold every row written
                 cast = batch.astype(dtype)
-                array[row:row + len(batch)] = cast
+                f.write(cast.tobytes())
                 diff = np.abs(cast.astype(np.float32) - batch).reshape(len(batch), -1).max(1)
                 inexact += int((diff > 0).sum())
                 max_error = max(max_error, float(diff.max()))
-                row += len(batch)
                 bar.update(len(batch))
-        array.flush()
-        del array
         pd.DataFrame({"id": df["id"].astype(str).values, "path": rel, "size": sizes, "mtime_ns": mtimes}).to_csv(
             tmp_ids, index=False)
         info = dict(format=FORMAT, competition=cfg.competition, split=split, count=len(df), shape=list(shape),
@@ -259,23 +258,31 @@ def packed_rows(cfg, df: pd.DataFrame) -> "PackedRows | None":
 
 
 class PackedRows:
-    """Samples read from rows of packed arrays, as float32 numpy arrays. The memmaps are opened on first
-    use in each process (loader workers open their own), never pickled."""
+    """Samples read from rows of packed arrays, as float32 numpy arrays: each row read from its file at its offset
+    (no memory map: a loader worker's resident memory would grow with every row it has read, up to the whole
+    pack). The arrays' layouts (header offset, dtype, row shape) are read on first use in each process."""
 
     def __init__(self, files: list[str], which, rows):
         self.files, self.which, self.rows = list(files), np.asarray(which, np.int64), np.asarray(rows, np.int64)
-        self._arrays = None
+        self._layouts = None
 
     def __len__(self):
         return len(self.rows)
 
     def __getitem__(self, i) -> np.ndarray:
-        if self._arrays is None:
-            self._arrays = [np.load(f, mmap_mode="r") for f in self.files]
-        return np.array(self._arrays[self.which[i]][self.rows[i]], dtype=np.float32)
+        if self._layouts is None:
+            self._layouts = [_row_layout(f) for f in self.files]
+        k = self.which[i]
+        offset, dtype, shape = self._layouts[k]
+        size = math.prod(shape)
+        row = np.fromfile(self.files[k], dtype, size, offset=offset + int(self.rows[i]) * size * dtype.itemsize)
+        return row.reshape(shape).astype(np.float32)
 
-    def __getstate__(self):
-        return dict(self.__dict__, _arrays=None)
+
+def _row_layout(npy: str) -> tuple[int, np.dtype, tuple[int, ...]]:
+    """(byte offset of row 0, dtype, shape of one row) of a .npy file, from its header."""
+    array = np.load(npy, mmap_mode="r")
+    return array.offset, array.dtype, array.shape[1:]
 
 
 class PackedDataset(Dataset):

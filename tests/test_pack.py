@@ -203,3 +203,26 @@ def test_a_read_only_data_dir_is_packed_elsewhere(layout, tmp_path):
         assert torch.equal(x, torch.from_numpy(comp.load_sample(cfg, path)))
     os.utime(train["path"].iloc[0], ns=(0, 10**18))  # a stale pack there names the command with its --pack-dir
     _stale(elsewhere, train, f"--pack-dir {packs}")
+
+
+def test_building_and_reading_a_pack_hold_rows_not_the_pack_in_memory(tmp_path):
+    """The build appends rows to the file and the readers read rows from it: a memory map would keep every row
+    written or read resident in the process, up to the whole pack (50 GB for Kaggle's SETI training set)."""
+    from bench.scaling import step
+
+    write_kaggle_layout(tmp_path, n_train=96, n_test=1)
+    cfg = load_config("exp0001", [f"data_dir={tmp_path}", "n_folds=2", "wandb=false"])
+    df = competition(cfg).read_train(cfg)
+    build = dict(workers=0, batch_size=1, progress=False, log=lambda *_: None)
+    pack.build(cfg, df.iloc[:2], **build)  # first-use allocations outside the figure
+    measured = {}
+    with step(measured, "pack"):
+        npy = pack.build(cfg, df, **build)
+    assert np.load(npy, mmap_mode="r").shape == (96, 6, 273, 256)
+    assert measured["pack"]["peak_mib"] < npy.stat().st_size / 2**20 / 4  # 80 MiB of rows, ~6 MiB of a batch
+    rows = pack.packed_rows(cfg, df)
+    with step(measured, "read"):  # a memory map would keep the pages of every row read resident
+        total = sum(float(rows[i].sum()) for i in range(len(rows)))
+    assert measured["read"]["peak_mib"] < npy.stat().st_size / 2**20 / 4
+    assert total == pytest.approx(sum(float(np.load(p).astype(np.float32).sum()) for p in df["path"]), rel=1e-6)
+    assert np.array_equal(rows[5], competition(cfg).load_sample(cfg, df["path"][5]))
