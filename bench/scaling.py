@@ -1,7 +1,8 @@
 """Scaling: what a full-size run costs before the first GPU step, and whether that cost grows linearly.
 
     python -m bench.scaling [--competitions seti g2net] [--seti-sizes 600 6000] [--g2net-sizes 5600 56000]
-        [--work /tmp/scaling] [--keep] [--workers 2] [--batches 10] [--set KEY=VALUE ...] [--write] [--doc DOC]
+        [--work /tmp/scaling] [--keep] [--workers 2] [--batches N] [--eval-batches 10]
+        [--set KEY=VALUE ...] [--write] [--doc DOC]
 
 For each competition and each size (training samples; the defaults are 1% and 10% of Kaggle's 60,000 SETI
 cadences and 560,000 G2Net samples) it generates a synthetic training set with the competition's generator
@@ -14,9 +15,11 @@ pack datasets   the same Datasets from the pack (manifest, ids table, one stat p
 whitening       the competition's fit_front_ends (G2Net: the per-fold whitening spectra; SETI fits nothing)
 classical       common.baseline.classical_features (SETI: dedoppler statistics; G2Net: matched filter and
                 excess power), what blend.py --classical needs; not needed to train
-loader          main.py's training loader (make_loaders: its sampler, workers, augmentations) over --batches
-                batches after the first, from the files and from the pack: samples/s per worker
-evaluation      evaluate.predict_views over --batches validation batches from the pack with the experiment's
+loader          main.py's training loader (make_loaders: its sampler, workers, augmentations) over the rest of
+                fold 0's epoch after its first batch (or --batches batches), from the files and from the pack:
+                samples/s per worker (a whole epoch, so the batches prefetched while the workers start are a
+                small share of it)
+evaluation      evaluate.predict_views over --eval-batches validation batches from the pack with the experiment's
                 views and a tiny model (test_nfnet at 64 px): the input pipeline, front end included
 
 With each step: the growth of this process's peak RSS (reset before it through /proc/self/clear_refs), the
@@ -106,7 +109,8 @@ def worker_uss_mib() -> float:
 
 
 def loader_rate(cfg, comp, df, batches: int, results: dict, name: str) -> None:
-    """main.py's fold-0 training loader: seconds to its first batch, then samples/s per worker over `batches`."""
+    """main.py's fold-0 training loader: seconds to its first batch, then samples/s per worker over `batches` more
+    (None: the rest of the epoch)."""
     accelerator = make_accelerator(cfg)
     train_loader, _, _ = make_loaders(cfg, comp, df[df.fold != 0], df[df.fold == 0], accelerator, 0)
     with step(results, f"{name} first batch"):
@@ -179,7 +183,7 @@ def measure(name: str, n: int, folder: Path, args) -> dict:
         classical_features(cfg, df)
     loader_rate(dataclasses.replace(cfg, packed=False), comp, df, args.batches, results, "loader files")
     loader_rate(cfg, comp, df, args.batches, results, "loader pack")
-    evaluation_rate(cfg, comp, df, fitted, args.batches, results)
+    evaluation_rate(cfg, comp, df, fitted, args.eval_batches, results)
     results["meta"] = dict(n=n, train=int((df.fold != 0).sum()), n_folds=cfg.n_folds, batch_size=cfg.batch_size,
                            workers=cfg.num_workers, exp=cfg.exp, fits=bool(fitted), load=round(psutil.getloadavg()[0], 1))
     return results
@@ -328,8 +332,9 @@ def block(name: str, res: dict[int, dict], argv: list[str], machine: str, args) 
             f"GPU step\n\n`{report.command('bench.scaling', argv)}` ({report.today()}, commit {git_commit()}, "
             f"{machine}; load average {', '.join(str(res[n]['meta']['load']) for n in sizes)} at the end of each "
             f"size): {meta['exp']}'s config, synthetic training sets of {shares} of Kaggle's {full:,}, {meta['n_folds']} "
-            f"folds, batch {meta['batch_size']}, {meta['workers']} loader worker(s), {args.batches} timed batches per "
-            f"loader after the first. Rates are timed on data just written (in the page cache), so they are CPU "
+            f"folds, batch {meta['batch_size']}, {meta['workers']} loader worker(s), loaders timed over "
+            f"{f'{args.batches} batches' if args.batches else 'the epoch'} after the first batch, evaluation over "
+            f"{args.eval_batches} batches. Rates are timed on data just written (in the page cache), so they are CPU "
             f"figures; evaluation runs a tiny model (test_nfnet at 64 px), so its figure is the input pipeline "
             f"(loader, views, the front end). Costs at full size: the largest size's grown with the measured exponent "
             f"(at least 1); memory: a fixed part plus a part per sample through the two sizes.\n\n"
@@ -349,8 +354,9 @@ def parse_args(argv):
                    "deleted at the end unless --keep")
     p.add_argument("--keep", action="store_true", help="keep the generated data and packs under --work")
     p.add_argument("--workers", type=int, default=2, help="synth processes, pack and loader workers (default 2)")
-    p.add_argument("--batches", type=int, default=10, help="timed batches per loader figure after the first (default "
-                   "10: the smallest default size, 600 SETI cadences, gives fold 0 14 batches of 32)")
+    p.add_argument("--batches", type=int, default=None, help="timed batches per loader figure after the first "
+                   "(default: the rest of fold 0's epoch)")
+    p.add_argument("--eval-batches", type=int, default=10, help="timed validation batches of evaluation (default 10)")
     p.add_argument("--set", nargs="+", action="append", default=[], metavar="KEY=VALUE",
                    help="config overrides for both experiments, e.g. batch_size=16 n_folds=2")
     p.add_argument("--write", action="store_true", help="replace the scaling_<competition> blocks of --doc")
@@ -364,14 +370,15 @@ def check(args) -> None:
         sizes = getattr(args, f"{name}_sizes")
         if len(sizes) < 2 or min(sizes) < 1 or sizes != sorted(set(sizes)):
             raise UserError(f"--{name}-sizes {' '.join(map(str, sizes))}: give two or more increasing sizes >= 1")
-    if args.workers < 0 or args.batches < 1:
-        raise UserError(f"--workers must be >= 0 and --batches >= 1 (got {args.workers}, {args.batches})")
+    if args.workers < 0 or (args.batches is not None and args.batches < 1) or args.eval_batches < 1:
+        raise UserError(f"--workers must be >= 0, --batches and --eval-batches >= 1 (got {args.workers}, "
+                        f"{args.batches}, {args.eval_batches})")
     for name in args.competitions:  # the loader figure times --batches batches after the first of fold 0's training
         cfg, smallest = config(name, Path(args.work), Path(args.work), args), getattr(args, f"{name}_sizes")[0]
-        train, need = smallest * (cfg.n_folds - 1) // cfg.n_folds, (args.batches + 1) * cfg.batch_size
+        train, need = smallest * (cfg.n_folds - 1) // cfg.n_folds, ((args.batches or 1) + 1) * cfg.batch_size
         if train < need:
             raise UserError(f"--{name}-sizes {smallest}: fold 0 trains on {train} samples, fewer than the {need} that "
-                            f"--batches {args.batches} after a first batch of {cfg.batch_size} need (larger sizes, "
+                            f"{args.batches or 1} timed batches after a first batch of {cfg.batch_size} need (larger sizes, "
                             "fewer --batches or a smaller batch_size)")
     per_size = [n * (FILE_BYTES[c] + PACK_BYTES[c]) for c in args.competitions for n in getattr(args, f"{c}_sizes")]
     need = sum(per_size) if args.keep else max(per_size)

@@ -17,7 +17,7 @@ def rows_of(block: str) -> dict[str, list[str]]:
 def test_both_competitions_get_a_row_per_stage_and_size_and_the_work_folder_goes(tmp_path, capsys):
     work, doc = tmp_path / "work", tmp_path / "B.md"
     scaling.main(["--seti-sizes", "20", "40", "--g2net-sizes", "16", "24", "--set", "n_folds=2", "batch_size=4",
-                  "--batches", "1", "--workers", "0", "--work", str(work), "--write", "--doc", str(doc)])
+                  "--eval-batches", "1", "--workers", "0", "--work", str(work), "--write", "--doc", str(doc)])
     assert not work.exists()
     text = doc.read_text()
     for name, sizes in (("seti", ("20", "40")), ("g2net", ("16", "24"))):
@@ -62,8 +62,8 @@ def test_ratios_exponents_and_full_size(slow, exponent):
 @pytest.mark.parametrize("argv, message", [
     (["--seti-sizes", "600", "60"], "--seti-sizes 600 60: give two or more increasing sizes"),
     (["--g2net-sizes", "5600"], "--g2net-sizes 5600: give two or more"),
-    (["--batches", "0"], "--batches >= 1"),
-    (["--seti-sizes", "20", "40", "--batches", "20"], "--seti-sizes 20: fold 0 trains on 15 samples"),
+    (["--batches", "0"], "--batches and --eval-batches >= 1"),
+    (["--seti-sizes", "20", "40", "--batches", "20"], "--seti-sizes 20: fold 0 trains on 15 samples, fewer than the 672"),
     (["--seti-sizes", "600", "60000000"], "GiB free"),
 ])
 def test_a_bad_option_is_a_one_line_error_before_anything_is_written(tmp_path, capsys, argv, message):
