@@ -23,7 +23,6 @@ one 2-process row): it checks the code paths, its figures mean nothing, and it w
 import argparse
 import dataclasses
 import gc
-import importlib
 import json
 import os
 import sys
@@ -96,9 +95,7 @@ def make_data(root: Path, n: int, workers: int) -> None:
     first = {load_config(exp).competition: exp for _, exp, _ in reversed(MODELS)}
     for name, exp in first.items():
         cfg = load_config(exp, [f"data_dir={root / name}", "wandb=false"])
-        synth = importlib.import_module(f"common.{name}.synth")
-        synth.main(["--out", cfg.data_dir, "--train", str(n), "--test", "0", *throughput.SYNTH_ARGS.get(name, []),
-                    "--workers", str(max(1, workers))])
+        throughput.make_training_set(name, cfg.data_dir, n, workers)
         pack.build(cfg, competition(cfg).read_train(dataclasses.replace(cfg, n_folds=2)), workers=workers,
                    progress=False, log=lambda *a: None)
 

@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import dataclasses
 import gc
-import importlib
 import json
 import math
 import re
@@ -45,10 +44,11 @@ import tracemalloc
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 from bench import report
-from bench.throughput import SYNTH_ARGS
+from bench.throughput import make_training_set
 from common import pack
 from common.accel import make_accelerator
 from common.baseline import classical_features
@@ -62,7 +62,7 @@ from main import make_loaders
 FULL_TRAIN = {"seti": 60_000, "g2net": 560_000}  # Kaggle's training sets
 DEFAULT_SIZES = {"seti": [600, 6000], "g2net": [5600, 56_000]}
 EXPS = {"seti": "exp0025", "g2net": "exp0101"}  # the SETI CPU recipe, the G2Net baseline
-FILE_BYTES = {"seti": 6 * 273 * 256 * 2, "g2net": 3 * 4096 * 8}  # float16 cadences, float64 strain
+FILE_BYTES = {"seti": 2, "g2net": 8}  # bytes per value of the generators' files: float16 cadences, float64 strain
 TINY = dict(model_name="test_nfnet", image_size=64)  # evaluation's model: the figure is the input pipeline
 MIB = 2**20
 
@@ -95,12 +95,6 @@ def retained_bytes(make) -> int:
     tracemalloc.stop()
     del kept
     return held
-
-
-def generate(name: str, data_dir: Path, n: int, workers: int) -> None:
-    synth = importlib.import_module(f"common.{name}.synth")
-    synth.main(["--out", str(data_dir), "--train", str(n), "--test", "0", *SYNTH_ARGS.get(name, []),
-                "--workers", str(max(1, workers))])
 
 
 def worker_uss_mib() -> float:
@@ -172,7 +166,7 @@ def measure(name: str, n: int, folder: Path, args) -> dict:
     """Every figure of one competition at one size, from data generated into folder/input."""
     data_dir, results = folder / "input", {}
     with step(results, "generate"):
-        generate(name, data_dir, n, args.workers)
+        make_training_set(name, data_dir, n, args.workers)
     cfg = config(name, data_dir, folder / "out", args)
     comp = competition(cfg)
     df = startup(cfg, comp, results)
@@ -248,7 +242,7 @@ def extrapolate_time(sizes, values, full: int) -> float:
     """The largest size's figure grown to `full` with the measured exponent, at least 1 (fixed costs make small
     sets look sublinear): an upper bound unless the growth steepens beyond the sizes measured."""
     k = exponent(sizes, values)
-    return values[-1] * (full / sizes[-1]) ** max(1.0, k if k == k else 1.0)
+    return values[-1] * (full / sizes[-1]) ** (1.0 if math.isnan(k) else max(1.0, k))
 
 
 def extrapolate_memory(sizes, values, full: int) -> float:
@@ -269,7 +263,6 @@ def figure(result: dict, key: str) -> str:
     return f"{r['rate']:.1f}/s" if "rate" in r else duration(r["seconds"])
 
 
-PACK_BYTES = {"seti": 6 * 273 * 256 * 2, "g2net": 3 * 4096 * 4}  # float16, float32 rows
 TOTALS = [("before the first GPU step, from the files", ("startup", "datasets", "whitening")),
           ("before the first GPU step, from a pack built beforehand", ("startup", "pack datasets", "whitening")),
           ("before the first GPU step, building the pack first", ("startup", "pack", "pack datasets", "whitening"))]
@@ -364,6 +357,12 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def sample_bytes(name: str, args) -> int:
+    """Disk per training sample: its generated file and its pack row (the competition's SAMPLE_SHAPE, PACK_DTYPE)."""
+    comp = competition(config(name, Path(args.work), Path(args.work), args))
+    return math.prod(comp.SAMPLE_SHAPE) * (FILE_BYTES[name] + np.dtype(comp.PACK_DTYPE).itemsize)
+
+
 def check(args) -> None:
     """UserError for options that cannot work, before anything is written: sizes, counts, the disk."""
     for name in args.competitions:
@@ -380,7 +379,7 @@ def check(args) -> None:
             raise UserError(f"--{name}-sizes {smallest}: fold 0 trains on {train} samples, fewer than the {need} that "
                             f"{args.batches or 1} timed batches after a first batch of {cfg.batch_size} need (larger sizes, "
                             "fewer --batches or a smaller batch_size)")
-    per_size = [n * (FILE_BYTES[c] + PACK_BYTES[c]) for c in args.competitions for n in getattr(args, f"{c}_sizes")]
+    per_size = [n * sample_bytes(c, args) for c in args.competitions for n in getattr(args, f"{c}_sizes")]
     need = sum(per_size) if args.keep else max(per_size)
     work = Path(args.work)
     existing = next(p for p in (work, *work.parents) if p.exists())

@@ -69,14 +69,20 @@ def rate(batches, step, warmup: int, steps: int, batch_size: int, device) -> flo
     return steps * batch_size / (time.perf_counter() - start)
 
 
+def make_training_set(competition_name: str, out, count: int, workers: int) -> None:
+    """`count` synthetic training samples (no test split) of the competition's default distribution in `out`
+    (`python -m common.<competition>.synth`, `workers` processes)."""
+    synth = importlib.import_module(f"common.{competition_name}.synth")
+    synth.main(["--out", str(out), "--train", str(count), "--test", "0", *SYNTH_ARGS.get(competition_name, []),
+                "--workers", str(max(1, workers))])
+
+
 def synth_rate(competition_name: str, out: Path, count: int, workers: int) -> float:
     """Samples/s of the competition's generator writing `count` train samples to `out` (after a 2-sample
     warm-up)."""
-    synth = importlib.import_module(f"common.{competition_name}.synth")
-    rest = ["--test", "0", *SYNTH_ARGS.get(competition_name, []), "--workers", str(workers)]
-    synth.main(["--out", str(out.with_name("warmup")), "--train", "2", *rest])
+    make_training_set(competition_name, out.with_name("warmup"), 2, workers)
     start = time.perf_counter()
-    synth.main(["--out", str(out), "--train", str(count), *rest])
+    make_training_set(competition_name, out, count, workers)
     return count / (time.perf_counter() - start)
 
 

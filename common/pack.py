@@ -149,7 +149,7 @@ def build(cfg, df: pd.DataFrame, workers: int = 0, batch_size: int = 32, progres
             np.lib.format.write_array_header_1_0(f, header)
             for batch in loader:  # appended batch by batch: a memory map would hold every row written
                 cast = batch.astype(dtype)
-                f.write(cast.tobytes())
+                cast.tofile(f)
                 diff = np.abs(cast.astype(np.float32) - batch).reshape(len(batch), -1).max(1)
                 inexact += int((diff > 0).sum())
                 max_error = max(max_error, float(diff.max()))
