@@ -15,7 +15,8 @@ score it (bench/sensitivity.py, bench/g2net_sensitivity.py), three ways:
 - network: the fold's checkpoint on the experiment's test-time views;
 - classical: SETI's dedoppler search, G2Net's matched filter on the design PSD (computed once for all sizes);
 - blend: blend.py's logistic blend (`--classical`) of the network's logit and the classical statistics, fitted on
-  the fold's validation samples (evaluate.py --oof's views) and applied to the test logits.
+  the fold's validation samples (evaluate.py --oof's views) and applied to the test logits (the test split's
+  statistics computed once for all sizes, in <work>/classical_features).
 
 For each size: each method's test AUC with its 95% bootstrap interval, the network's difference to the classical
 search with its paired interval, the training minutes (the main.py call that finished the size), and each
@@ -149,13 +150,20 @@ def pool(data: Path, bench: Bench, n_train: int, n_test: int, competition: str) 
 
 
 def size_data(work: Path, labels: pd.DataFrame, size: int, bench: Bench) -> Path:
-    """<work>/size<N>/data: the pool's first `size` labels, its files and other CSVs linked."""
+    """<work>/size<N>/data: the pool's first `size` labels, its files and other CSVs linked; and
+    <work>/size<N>/out/classical linked to <work>/classical_features, so that the blend's classical statistics of
+    the test split (common.baseline.classical_features) are computed once for all sizes."""
     data, source = work / f"size{size}" / "data", (work / "data").resolve()
     data.mkdir(parents=True, exist_ok=True)
     for name in ("train", "test", "sample_submission.csv", "synth_meta.csv"):
         if not (data / name).exists():
             (data / name).symlink_to(source / name)
     labels.head(size).to_csv(data / bench.labels_csv, index=False)
+    features, link = work / "classical_features", work / f"size{size}" / "out" / "classical"
+    features.mkdir(exist_ok=True)
+    link.parent.mkdir(exist_ok=True)
+    if not link.exists():
+        link.symlink_to(features.resolve(), target_is_directory=True)
     return data
 
 

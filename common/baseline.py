@@ -13,6 +13,7 @@ computed once per set of samples and cached under `<output_dir>/classical/` (a d
 import argparse
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +25,10 @@ from common.errors import cli
 
 
 def features_fingerprint(cfg, df: pd.DataFrame) -> str:
-    """What the statistics of df's samples depend on: the competition, the files, the ids and the settings."""
+    """What the statistics of df's samples depend on: the competition, the ids, the files (their real paths: data
+    folders that link the same files share a cache) and the settings."""
     comp = competition(cfg)
-    made_by = dict(competition=cfg.competition, data_dir=str(Path(cfg.data_dir).resolve()), ids=list(df["id"]),
+    made_by = dict(competition=cfg.competition, ids=list(df["id"]), files=[os.path.realpath(p) for p in df["path"]],
                    settings=comp.classical_settings(cfg))
     return hashlib.sha256(json.dumps(made_by, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -38,6 +38,8 @@ def test_trains_nested_sizes_once_and_writes_the_table_and_the_plot(work, tmp_pa
     assert len(rows) == 6  # the AUC row, then the network's and the blend's detection rows, per size
     assert (work / "size32" / "out" / "exp0001" / "fold0" / "best.pt").is_file()
     assert not (work / "size32" / "out" / "exp0001" / "fold1").exists()  # one fold's model per size
+    caches = [pd.read_csv(f) for f in (work / "classical_features").glob("seti-*.csv")]
+    assert sorted(map(len, caches)) == [8, 12, 16]  # each size's validation half, and the test split once
 
     def no_training(*_):
         raise AssertionError("a finished size was trained again")

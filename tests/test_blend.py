@@ -136,6 +136,22 @@ def test_classical_cache_is_recomputed_when_the_ids_change(kaggle_dir, tmp_path,
     assert len(list((tmp_path / "classical").glob("*.csv"))) == 2  # under output_dir, not data_dir
 
 
+def test_classical_cache_is_shared_by_folders_linking_the_same_files(kaggle_dir, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("common.seti.competition.classical_features",
+                        lambda cfg, df: calls.append(len(df)) or pd.DataFrame({"stat": np.zeros(len(df))}))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.npy").write_bytes(b"x")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.npy").symlink_to(tmp_path / "a" / "x.npy")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "x.npy").write_bytes(b"x")
+    for folder in ("a", "b", "c"):
+        cfg = load_config("exp0001", [f"data_dir={tmp_path / folder}", f"output_dir={tmp_path / 'out'}"])
+        baseline.classical_features(cfg, pd.DataFrame({"id": ["x"], "path": [str(tmp_path / folder / "x.npy")]}))
+    assert calls == [1, 1]  # b links a's file: a's statistics; c holds another file: computed again
+
+
 @pytest.mark.parametrize("method", ["mean", "rank"])
 def test_mean_and_rank_of_one_experiment_rank_as_its_submission(trained_run, synth_dir, tmp_path, method):
     settings = tiny_settings(synth_dir, trained_run, f"tta_average={method if method == 'rank' else 'prob'}")
