@@ -18,8 +18,8 @@ score it (bench/sensitivity.py, bench/g2net_sensitivity.py), three ways:
   the fold's validation samples (evaluate.py --oof's views) and applied to the test logits (the test split's
   statistics computed once for all sizes, in <work>/classical_features).
 
-For each size: each method's test AUC with its 95% bootstrap interval, the network's difference to the classical
-search with its paired interval, the training minutes (the main.py call that finished the size), and each
+For each size: each method's test AUC with its 95% bootstrap interval, the network's and the blend's difference to the classical
+search with their paired intervals, the training minutes (the main.py call that finished the size), and each
 method's detection rate at --fpr false alarms per SNR bin (the sensitivity benches' bins). A size whose row is in
 <work>/results.csv is not trained again, so sizes can be run one command at a time; an interrupted size resumes
 (main.py --resume). --write puts the tables into --doc (block learning_curve_<competition>) and the plot (AUC
@@ -229,14 +229,15 @@ def interval(value: tuple, signed: bool = False) -> str:
 
 
 def curve_table(test: pd.DataFrame, results: pd.DataFrame, args, bench: Bench) -> pd.DataFrame:
-    """One row per size: training minutes, each method's AUC with its interval, network - classical."""
+    """One row per size: training minutes, each method's AUC with its interval, network and blend - classical."""
     rows = []
     for size, minutes in results.set_index("size").loc[args.sizes, "train_minutes"].items():
         df = with_scores(test, args.work, size)
         row = {"size": size, "train minutes": f"{minutes:.1f}"}
         for m in (NETWORK, bench.classical, BLEND):
             row[m] = ss.auc_interval(df, m, args.n_boot)
-        row[f"network - {bench.classical}"] = ss.auc_difference(df, NETWORK, bench.classical, args.n_boot)
+        for m in (NETWORK, BLEND):
+            row[f"{m} - {bench.classical}"] = ss.auc_difference(df, m, bench.classical, args.n_boot)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -292,7 +293,7 @@ def setup_line(cfg, args, bench: Bench, test: pd.DataFrame, fold: int) -> str:
     return (f"{cfg.exp} ({cfg.model_name}, {cfg.image_size} px, {cfg.epochs} epochs, fold {fold} of {cfg.n_folds}: "
             f"{cfg.n_folds - 1}/{cfg.n_folds} of each size trains, the rest picks the best epoch and fits the blend) "
             f"against the {bench.classical_what} on {len(test)} test samples of {args.work / 'data'} ({needles} positive); "
-            f"AUCs with 95% bootstrap intervals, network - {bench.classical} with its paired interval; detection "
+            f"AUCs with 95% bootstrap intervals, network and blend - {bench.classical} with their paired intervals; detection "
             f"rates at a {args.fpr:g} false-alarm rate per SNR bin (positives in brackets).")
 
 
