@@ -22,8 +22,8 @@ For each size: each method's test AUC with its 95% bootstrap interval, the netwo
 search with their paired intervals, the training minutes (the main.py call that finished the size), and each
 method's detection rate at --fpr false alarms per SNR bin (the sensitivity benches' bins). A size whose row is in
 <work>/results.csv is not trained again, so sizes can be run one command at a time; an interrupted size resumes
-(main.py --resume). --write puts the tables into --doc (block learning_curve_<competition>) and the plot (AUC
-against training size, log x, the classical search as a band) at --png.
+(main.py --resume). --write puts the tables into --doc (block learning_curve_<exp>, one per experiment) and the
+plot (AUC against training size, log x, the classical search as a band) at --png.
 """
 import argparse
 import importlib
@@ -109,7 +109,7 @@ def parse_args(argv):
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples of each interval (default 2000)")
     p.add_argument("--write", action="store_true", help="write the tables into --doc and the plot to --png")
     p.add_argument("--doc", default=str(report.DOC), help="Markdown file for --write (default docs/BENCHMARKS.md)")
-    p.add_argument("--png", help="plot path (default: learning_curve_<competition>.png next to --doc with --write, "
+    p.add_argument("--png", help="plot path (default: learning_curve_<exp>.png next to --doc with --write, "
                                  "else in --work)")
     args = p.parse_args(argv)
     if min(args.sizes) < 1:
@@ -313,7 +313,7 @@ def main(argv=None):
     curve = curve_table(test, results, args, bench)
     body = f"{setup_line(base, args, bench, test, fold)}\n\n{markdown(curve, detection_table(test, args, bench))}"
     print(f"\n{body}\n")
-    name = f"learning_curve_{base.competition}"
+    name = f"learning_curve_{base.exp}"
     png = Path(args.png or (Path(args.doc).parent if args.write else args.work) / f"{name}.png")
     plot(curve, bench.classical, png, f"{base.exp}: test AUC against training size")
     print(f"plot: {png}")
