@@ -18,12 +18,13 @@ score it (bench/sensitivity.py, bench/g2net_sensitivity.py), three ways:
   the fold's validation samples (evaluate.py --oof's views) and applied to the test logits (the test split's
   statistics computed once for all sizes, in <work>/classical_features).
 
-For each size: each method's test AUC with its 95% bootstrap interval, the network's and the blend's difference to the classical
-search with their paired intervals, the training minutes (the main.py call that finished the size), and each
-method's detection rate at --fpr false alarms per SNR bin (the sensitivity benches' bins). A size whose row is in
-<work>/results.csv is not trained again, so sizes can be run one command at a time; an interrupted size resumes
-(main.py --resume). --write puts the tables into --doc (block learning_curve_<exp>, one per experiment) and the
-plot (AUC against training size, log x, the classical search as a band) at --png.
+For each size: each method's test AUC with its 95% bootstrap interval, the network's and the blend's difference to
+the classical search and the blend's to the network, with their paired intervals, the training minutes (the
+main.py call that finished the size), and each method's detection rate at --fpr false alarms per SNR bin (the
+sensitivity benches' bins). A size whose row is in <work>/results.csv is not trained again, so sizes can be run
+one command at a time; an interrupted size resumes (main.py --resume). --write puts the tables into --doc (block
+learning_curve_<exp>, one per experiment) and the plot (AUC against training size, log x, the classical search as
+a band) at --png.
 """
 import argparse
 import importlib
@@ -229,15 +230,16 @@ def interval(value: tuple, signed: bool = False) -> str:
 
 
 def curve_table(test: pd.DataFrame, results: pd.DataFrame, args, bench: Bench) -> pd.DataFrame:
-    """One row per size: training minutes, each method's AUC with its interval, network and blend - classical."""
+    """One row per size: training minutes, each method's AUC with its interval, network and blend - classical and
+    blend - network (paired)."""
     rows = []
     for size, minutes in results.set_index("size").loc[args.sizes, "train_minutes"].items():
         df = with_scores(test, args.work, size)
         row = {"size": size, "train minutes": f"{minutes:.1f}"}
         for m in (NETWORK, bench.classical, BLEND):
             row[m] = ss.auc_interval(df, m, args.n_boot)
-        for m in (NETWORK, BLEND):
-            row[f"{m} - {bench.classical}"] = ss.auc_difference(df, m, bench.classical, args.n_boot)
+        for m, other in ((NETWORK, bench.classical), (BLEND, bench.classical), (BLEND, NETWORK)):
+            row[f"{m} - {other}"] = ss.auc_difference(df, m, other, args.n_boot)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -290,11 +292,13 @@ def plot(curve: pd.DataFrame, classical_name: str, png: Path, title: str) -> Pat
 
 def setup_line(cfg, args, bench: Bench, test: pd.DataFrame, fold: int) -> str:
     needles = int((test.target == 1).sum())
-    return (f"{cfg.exp} ({cfg.model_name}, {cfg.image_size} px, {cfg.epochs} epochs, fold {fold} of {cfg.n_folds}: "
+    model_input = "the wave" if getattr(cfg, "front_end", None) == "wave" else f"{cfg.image_size} px"
+    return (f"{cfg.exp} ({cfg.model_name}, {model_input}, {cfg.epochs} epochs, fold {fold} of {cfg.n_folds}: "
             f"{cfg.n_folds - 1}/{cfg.n_folds} of each size trains, the rest picks the best epoch and fits the blend) "
             f"against the {bench.classical_what} on {len(test)} test samples of {args.work / 'data'} ({needles} positive); "
-            f"AUCs with 95% bootstrap intervals, network and blend - {bench.classical} with their paired intervals; detection "
-            f"rates at a {args.fpr:g} false-alarm rate per SNR bin (positives in brackets).")
+            f"AUCs with 95% bootstrap intervals; network and blend - {bench.classical} and blend - network with their "
+            f"paired intervals; detection rates at a {args.fpr:g} false-alarm rate per SNR bin "
+            "(positives in brackets).")
 
 
 @cli
