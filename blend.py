@@ -93,8 +93,8 @@ def input_tables(cfgs: list, method: str, overrides: str, test_logits: dict | No
         oof, logits, how = experiment_logits(cfg, overrides, (test_logits or {}).get(cfg.exp))
         views = view_columns(oof)
         if method == "logistic":  # fitted: the test rows hold the views the fit saw
-            oof = oof.assign(**{cfg.exp: oof[views].mean(1)})[["id", "target", "fold", cfg.exp]]
-            rows = logits.assign(**{cfg.exp: logits[views].mean(1)})[["id", "fold", cfg.exp]]
+            oof = oof.assign(**{cfg.exp: oof[views].mean(axis=1)})[["id", "target", "fold", cfg.exp]]
+            rows = logits.assign(**{cfg.exp: logits[views].mean(axis=1)})[["id", "fold", cfg.exp]]
         else:
             oof = oof.assign(**{cfg.exp: combine(oof[views].to_numpy().T, cfg.tta_average)})[["id", "target", "fold", cfg.exp]]
             ids, test_views = logits["id"].drop_duplicates(), view_columns(logits)
