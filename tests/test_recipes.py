@@ -139,7 +139,7 @@ def test_quick_data_has_a_folder_of_its_own(recipe, tmp_path):
             assert settings(args)["data_dir"].startswith(f"input/{competition}_quick")
 
 
-@pytest.mark.parametrize("recipe, exp", [("seti_cpu.sh", "exp0025"), ("g2net_cpu.sh", "exp0109")])
+@pytest.mark.parametrize("recipe, exp", [("seti_cpu.sh", "exp0025"), ("g2net_cpu.sh", "exp0116")])
 def test_cpu_recipes_train_evaluate_and_blend_with_one_set_of_settings(recipe, exp, tmp_path):
     commands = [c for c in printed(recipe, tmp_path, SET="epochs=3") if c[0] in ("main.py", "evaluate.py", "blend.py")]
     assert [(c[0], "--oof" in c) for c in commands] == [("main.py", False), ("evaluate.py", True),
