@@ -3,14 +3,14 @@
 #   printed) -> the CPU recipe exp0025 at a demo budget (2 folds, 96 px, 6 epochs) -> its submission -> blend.py
 #   --classical: the network's, the dedoppler search's and the blend's CV AUC on the same cadences, the blended
 #   submission -> report PNG, all under outputs/demo.
-# `make demo-g2net` (= `make demo COMPETITION=g2net`): the same for G2Net with exp0101 at a tiny budget, data in
-#   input/g2net_demo.
+# `make demo-g2net` (= `make demo COMPETITION=g2net`): the same for G2Net with the CPU recipe's exp0116 (the 1D CNN
+#   at width 8, 2 folds, 8 epochs), data in input/g2net_demo.
 # `make test`: the test suite (what CI runs).
 # No target writes into input/seti or input/g2net, the folders for the real Kaggle data.
 PY := .venv/bin/python
 DEMO_SET ?= data_dir=input/seti_demo output_dir=outputs/demo image_size=96 epochs=6 batch_size=16 n_folds=2 \
 	num_workers=1 wandb=false
-G2NET_DEMO_SET ?= data_dir=input/g2net_demo output_dir=outputs/demo-g2net model_name=resnet18 image_size=64 epochs=3 \
+G2NET_DEMO_SET ?= data_dir=input/g2net_demo output_dir=outputs/demo-g2net model_name=g2net_cnn1d_t epochs=8 n_folds=2 \
 	batch_size=32 num_workers=1 wandb=false
 COMPETITION ?= seti
 
@@ -35,10 +35,10 @@ demo-seti: .venv/installed
 
 demo-g2net: .venv/installed
 	@test -d input/g2net_demo/train || $(PY) -m common.g2net.synth --out input/g2net_demo --train 800 --test 200
-	OMP_NUM_THREADS=2 $(PY) main.py --exp exp0101 --resume --set $(G2NET_DEMO_SET)
-	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0101 --oof --set $(G2NET_DEMO_SET)
-	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0101 --set $(G2NET_DEMO_SET)
-	$(PY) blend.py --exps exp0101 --classical --out outputs/demo-g2net/blend/submission.csv --set $(G2NET_DEMO_SET)
+	OMP_NUM_THREADS=2 $(PY) main.py --exp exp0116 --resume --set $(G2NET_DEMO_SET)
+	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0116 --oof --set $(G2NET_DEMO_SET)
+	OMP_NUM_THREADS=2 $(PY) evaluate.py --exp exp0116 --set $(G2NET_DEMO_SET)
+	$(PY) blend.py --exps exp0116 --classical --out outputs/demo-g2net/blend/submission.csv --set $(G2NET_DEMO_SET)
 	$(PY) -m common.report --output-dir outputs/demo-g2net
 
 test: .venv/installed

@@ -119,11 +119,12 @@ def plot_training(ax, run_dir: Path, label: str, color) -> None:
 
 
 def budget(output_dir: Path, exp: str) -> str:
-    """What a run cost: model, image size, epochs, folds and out-of-fold samples (from config.json, oof.csv)."""
+    """What a run cost: model, image size (none for a wave front end), epochs, folds and out-of-fold samples
+    (from config.json, oof.csv)."""
     c = run_config(output_dir / exp)
     oof_csv = output_dir / exp / "oof.csv"
     samples = f", {sum(1 for _ in oof_csv.open()) - 1} samples" if oof_csv.is_file() else ""
-    size = f", {c['image_size']} px" if c.get("image_size") else ""
+    size = f", {c['image_size']} px" if c.get("image_size") and c.get("front_end") != "wave" else ""
     folds = len(c.get("folds") or range(c.get("n_folds", 0)))
     return f"{c.get('model_name', '?')}{size}, {c.get('epochs', '?')} epochs, {folds} of {c.get('n_folds', '?')} folds{samples}"
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from common.errors import UserError
-from common.report import write_report
+from common.report import budget, write_report
 from conftest import ROOT
 
 RUNS = {"exp0001": ("base", 0.71), "exp0012": ("exp0007", 0.93)}
@@ -103,3 +103,12 @@ def test_cli_writes_under_the_output_dir_by_default(outputs):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert (outputs / "report.md").is_file() and (outputs / "report.png").is_file()
+
+
+def test_budget_names_the_image_size_only_for_an_image_front_end(outputs):
+    config = outputs / "exp0012" / "config.json"
+    config.write_text(json.dumps({"model_name": "resnet18", "image_size": 128, "epochs": 8, "n_folds": 2}))
+    assert budget(outputs, "exp0012") == "resnet18, 128 px, 8 epochs, 2 of 2 folds, 200 samples"
+    config.write_text(json.dumps({"model_name": "g2net_cnn1d_t", "image_size": 512, "front_end": "wave",
+                                  "epochs": 8, "n_folds": 2}))
+    assert budget(outputs, "exp0012") == "g2net_cnn1d_t, 8 epochs, 2 of 2 folds, 200 samples"
