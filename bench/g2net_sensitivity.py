@@ -244,7 +244,8 @@ def setup_line(cfg, args, df, n_views: int, methods, seconds: dict, n_templates:
     differences = "; ".join(f"{m} - matched filter {d:+.3f}, 95% paired bootstrap interval {lo:+.3f} to {hi:+.3f}"
                             for m in methods if m != MATCHED for d, lo, hi in [auc_difference(df, m, MATCHED)])
     n_train = len(read_labels(cfg.data_dir))
-    return (f"{cfg.exp} ({cfg.model_name}, {cfg.front_end} front end, {cfg.image_size} px, {cfg.epochs} epochs, "
+    image = "" if cfg.front_end == "wave" else f", {cfg.image_size} px"  # the wave is not resized
+    return (f"{cfg.exp} ({cfg.model_name}, {cfg.front_end} front end{image}, {cfg.epochs} epochs, "
             f"folds {folds} of {cfg.n_folds} over {n_train} training samples, {n_views} views, {cfg.tta_average} "
             f"average) against the matched filter ({n_templates} IMRPhenomD "
             f"templates, {args.bank_mchirp} chirp masses x {len(mfilter.BANK_Q)} mass ratios, {spins}; "

@@ -125,6 +125,7 @@ def test_g2net_sensitivity_runs_and_writes_its_block(tmp_path, capsys):
                             "--write", "--doc", str(doc), "--png", str(png)])
     out = capsys.readouterr().out
     assert "Overall AUC: network" in out and "the matched filter detects half of the signals" in out
+    assert "exp0101 (resnet18, cqt front end, 32 px, " in out  # a wave front end names no image size
     text = doc.read_text()
     assert "kept" in text and "<!-- g2net_sensitivity start -->" in text and "](g.png)" in text
     assert "| snr | signals | network AUC | matched filter AUC | excess power AUC |" in text
